@@ -1,0 +1,36 @@
+# Two commands: `make report` (the default briefing, offline) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup report test lab bench validate clean
+
+setup: $(STAMP)
+
+# Re-installs only when the pins or the package metadata change, so a second run is instant.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -r requirements-dev.txt
+	$(BIN)/python -m pip install -qq --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name aibubble --display-name "Python (aibubble)" >/dev/null
+	@touch $(STAMP)
+
+report: setup
+	$(BIN)/aibubble report --offline
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+validate: setup
+	$(BIN)/aibubble validate
+
+bench: setup
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) reports/20* reports/index.html

@@ -1,0 +1,107 @@
+"""``aibubble``: a thin command line over the package's functions.
+
+Every failure the user can act on is an :class:`~analysis.errors.AIBubbleError`, printed as one
+line with a non-zero exit code; tracebacks only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from analysis import config
+from analysis.errors import AIBubbleError, DataValidationError
+
+EXIT_INTERRUPTED = 130
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from analysis import params as P
+    from analysis.reporting.execute import run_notebook
+
+    notebook = Path(args.notebook) if args.notebook else config.DEFAULT_BRIEFING
+    overrides = {}
+    if args.params:
+        overrides.update(P.load_params_file(Path(args.params)))
+    overrides.update(P.parse_assignments(args.p or []))
+    if args.as_of:
+        overrides["as_of"] = args.as_of
+    if args.offline:
+        overrides["offline"] = True
+    values = P.resolve(notebook, overrides)  # rejects bad names/values before any kernel starts
+    run = run_notebook(notebook, values, as_of=values.get("as_of") or P.VALIDATORS["as_of"](""),
+                       reports_root=Path(args.out) if args.out else None, cell_timeout=args.timeout)
+    print(f"wrote {config.display_path(run.html)} ({run.chart_count} charts, {run.duration_s:.1f} s)")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from analysis.data.ledger import guess_dataset, validate_files
+
+    if args.files:
+        paths = {}
+        for name in args.files:
+            path = Path(name)
+            dataset = args.dataset or guess_dataset(path)
+            if dataset is None:
+                raise AIBubbleError(f"{path.name}: cannot tell which dataset this is; pass --dataset")
+            paths[dataset] = path
+    else:
+        paths = dict(config.DATASET_FILES)
+    problems = validate_files(paths)
+    for problem in problems:
+        print(problem)
+    checked = ", ".join(config.display_path(p) for p in paths.values())
+    if problems:
+        print(f"{len(problems)} problem(s) in {checked}", file=sys.stderr)
+        return 1
+    print(f"ok: {checked}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aibubble", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    report = sub.add_parser("report", help="run the bubble-risk briefing into reports/<as-of>/")
+    report.add_argument("--as-of", help="report date YYYY-MM-DD (default: today)")
+    report.add_argument("-p", action="append", metavar="NAME=VALUE", help="set a notebook parameter")
+    report.add_argument("--params", metavar="FILE.yaml", help="YAML mapping of parameters")
+    report.add_argument("--offline", action="store_true", help="never touch the network")
+    report.add_argument("--out", metavar="DIR", help="reports folder (default: reports/)")
+    report.add_argument("--notebook", help=argparse.SUPPRESS)
+    report.add_argument("--timeout", type=int, default=900, help="per-cell timeout in seconds")
+    report.set_defaults(func=_cmd_report)
+
+    validate = sub.add_parser("validate", help="validate the curated datasets or given files")
+    validate.add_argument("files", nargs="*", help="CSV files (default: all bundled datasets)")
+    validate.add_argument("--dataset", help="schema to use for the files (default: from the name)")
+    validate.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except DataValidationError as exc:
+        if args.debug:
+            raise
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return exc.exit_code
+    except AIBubbleError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Paths and settings: the one place the rest of the package learns where things are.
+
+Every path derives from the repository root; environment variables override the few that a
+deployment needs to move (the market-data cache and the reports folder).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+BRIEFINGS_DIR = NOTEBOOKS_DIR / "briefings"
+TAXONOMY_PATH = DATA_DIR / "taxonomy.yaml"
+
+#: The curated datasets, by the name the loaders and `aibubble validate` use.
+DATASET_FILES = {
+    "funding_rounds": DATA_DIR / "funding_rounds.csv",
+    "companies": DATA_DIR / "companies.csv",
+    "investors": DATA_DIR / "investors.csv",
+    "lab_financials": DATA_DIR / "lab_financials.csv",
+    "hyperscaler_financials": DATA_DIR / "hyperscaler_financials.csv",
+    "market_totals": DATA_DIR / "market_totals.csv",
+}
+
+DEFAULT_BRIEFING = BRIEFINGS_DIR / "bubble-risk.ipynb"
+
+#: Kernel used by papermill. "python3" resolves to the interpreter running the CLI, so a run
+#: from the project's venv executes in that venv without a registered kernelspec.
+KERNEL_NAME = os.environ.get("AIBUBBLE_KERNEL", "python3")
+
+
+def reports_dir() -> Path:
+    """Folder that holds dated report runs (``AIBUBBLE_REPORTS_DIR`` overrides)."""
+    return Path(os.environ.get("AIBUBBLE_REPORTS_DIR", ROOT / "reports"))
+
+
+def cache_dir() -> Path:
+    """Market-data cache folder (``AIBUBBLE_CACHE_DIR`` overrides; git-ignored by default)."""
+    return Path(os.environ.get("AIBUBBLE_CACHE_DIR", DATA_DIR / "cache"))
+
+
+def display_path(path: os.PathLike | str) -> str:
+    """A path as it may appear in a report: relative to the repo, else just the file name.
+
+    Reports are shared; an absolute path would leak the machine's layout and user names.
+    """
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return p.name

@@ -1,0 +1,1 @@
+"""Data layer: taxonomy, schemas, loaders, importers and market data."""

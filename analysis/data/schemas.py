@@ -1,0 +1,128 @@
+"""One pandera schema per curated dataset: strict (no unknown columns), coercing, validated lazily.
+
+The same schemas back the loaders and ``aibubble validate``, so a file that a notebook reads has
+passed exactly the checks the CLI reports.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from analysis.data.taxonomy import load_taxonomy
+
+DOMAIN_IDS = list(load_taxonomy().ids)
+
+#: Crunchbase's ``investment_type`` enumeration (bulk export), the vocabulary of the ledger.
+INVESTMENT_TYPES = [
+    "angel", "pre_seed", "seed", "series_a", "series_b", "series_c", "series_d", "series_e",
+    "series_f", "series_g", "series_h", "series_i", "series_j", "series_unknown",
+    "corporate_round", "private_equity", "secondary_market", "debt_financing", "convertible_note",
+    "grant", "undisclosed", "equity_crowdfunding", "product_crowdfunding", "post_ipo_equity",
+    "post_ipo_debt", "post_ipo_secondary", "initial_coin_offering", "non_equity_assistance",
+]
+#: Rounds that move existing shares or lend money rather than sell new equity.
+NOT_NEW_EQUITY = {"secondary_market", "post_ipo_secondary", "debt_financing", "post_ipo_debt"}
+
+INVESTOR_TYPES = ["vc", "corporate_cloud", "corporate_chip", "corporate_other", "sovereign",
+                  "pe_crossover", "other"]
+CONFIDENCE = ["confirmed", "reported"]
+URL_PATTERN = r"^https?://\S+$"
+ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class _Sourced(pa.DataFrameModel):
+    """Provenance columns that every curated row carries."""
+
+    source_url: Series[str] = pa.Field(str_matches=URL_PATTERN)
+    source_title: Series[str] = pa.Field(str_length={"min_value": 1})
+    source_date: Series[pd.Timestamp] = pa.Field()
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class FundingRounds(_Sourced):
+    round_id: Series[str] = pa.Field(unique=True, str_matches=r"^[a-z0-9][a-z0-9_.-]*$")
+    org_name: Series[str] = pa.Field(str_length={"min_value": 1})
+    domain: Series[str] = pa.Field(nullable=True, isin=DOMAIN_IDS)
+    investment_type: Series[str] = pa.Field(isin=INVESTMENT_TYPES)
+    announced_on: Series[pd.Timestamp] = pa.Field(ge=pd.Timestamp("2010-01-01"))
+    raised_amount_usd: Series[float] = pa.Field(nullable=True, ge=0)
+    raised_amount: Series[float] = pa.Field(nullable=True, ge=0)
+    raised_amount_currency: Series[str] = pa.Field(nullable=True, str_matches=r"^[A-Z]{3}$")
+    post_money_valuation_usd: Series[float] = pa.Field(nullable=True, gt=0)
+    lead_investors: Series[str] = pa.Field(nullable=True)
+    other_investors: Series[str] = pa.Field(nullable=True)
+    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
+    confidence: Series[str] = pa.Field(isin=CONFIDENCE)
+    notes: Series[str] = pa.Field(nullable=True)
+
+
+class Companies(_Sourced):
+    name: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
+    domain: Series[str] = pa.Field(isin=DOMAIN_IDS)
+    llm_dependency: Series[str] = pa.Field(isin=["core", "partial", "none"])
+    country: Series[str] = pa.Field(nullable=True, str_matches=r"^[A-Z]{2}$")
+    founded_year: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1900, le=2026)
+    description: Series[str] = pa.Field(str_length={"min_value": 1})
+    ticker: Series[str] = pa.Field(nullable=True)
+    notes: Series[str] = pa.Field(nullable=True)
+    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
+
+
+class Investors(_Sourced):
+    name: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
+    investor_type: Series[str] = pa.Field(isin=INVESTOR_TYPES)
+    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
+    notes: Series[str] = pa.Field(nullable=True)
+
+
+class LabFinancials(_Sourced):
+    company: Series[str] = pa.Field(str_length={"min_value": 1})
+    metric: Series[str] = pa.Field(isin=["annualized_run_rate", "annual_revenue", "projected_annual_revenue"])
+    value_usd: Series[float] = pa.Field(gt=0)
+    period_end: Series[pd.Timestamp] = pa.Field(nullable=True)
+    as_of_date: Series[pd.Timestamp] = pa.Field()
+    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
+    confidence: Series[str] = pa.Field(isin=CONFIDENCE)
+    notes: Series[str] = pa.Field(nullable=True)
+
+
+class HyperscalerFinancials(_Sourced):
+    company: Series[str] = pa.Field(str_length={"min_value": 1})
+    ticker: Series[str] = pa.Field(isin=["MSFT", "GOOGL", "AMZN", "META", "ORCL"])
+    fiscal_year: Series[int] = pa.Field(ge=2018, le=2027)
+    fiscal_quarter: Series[int] = pa.Field(isin=[1, 2, 3, 4])
+    calendar_year: Series[int] = pa.Field(ge=2018, le=2026)
+    calendar_quarter: Series[int] = pa.Field(isin=[1, 2, 3, 4])
+    period_end: Series[pd.Timestamp] = pa.Field()
+    capex_usd: Series[float] = pa.Field(nullable=True, ge=0)
+    revenue_usd: Series[float] = pa.Field(nullable=True, gt=0)
+    operating_cash_flow_usd: Series[float] = pa.Field(nullable=True)
+    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
+    notes: Series[str] = pa.Field(nullable=True)
+
+
+class MarketTotals(_Sourced):
+    publisher: Series[str] = pa.Field(str_length={"min_value": 1})
+    metric: Series[str] = pa.Field(str_matches=r"^[a-z0-9_]+$")
+    scope: Series[str] = pa.Field(str_length={"min_value": 1})
+    period: Series[str] = pa.Field(str_matches=r"^\d{4}(Q[1-4]|H[12])?$")
+    period_start: Series[pd.Timestamp] = pa.Field()
+    period_end: Series[pd.Timestamp] = pa.Field()
+    value_usd: Series[float] = pa.Field(ge=0)
+    definition: Series[str] = pa.Field(nullable=True)
+    notes: Series[str] = pa.Field(nullable=True)
+
+
+SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
+    "funding_rounds": FundingRounds,
+    "companies": Companies,
+    "investors": Investors,
+    "lab_financials": LabFinancials,
+    "hyperscaler_financials": HyperscalerFinancials,
+    "market_totals": MarketTotals,
+}

@@ -1,0 +1,31 @@
+"""Notebook session setup, shared by every notebook's first code cell."""
+
+from __future__ import annotations
+
+import warnings
+
+
+def setup() -> None:
+    """Plotly outputs as JSON only (the exporter inlines plotly.js once), quiet library warnings.
+
+    The ``plotly_mimetype`` renderer keeps executed notebooks small (no 5 MB plotly.js per
+    output); JupyterLab renders the mime type natively and the HTML exporter converts it.
+    Library warnings are silenced because their text includes machine paths that must not reach
+    a shared report.
+    """
+    import pandas as pd
+    import plotly.io as pio
+
+    pio.renderers.default = "plotly_mimetype"
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 160)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    try:
+        from statsmodels.tools.sm_exceptions import ConvergenceWarning, ValueWarning
+
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        warnings.filterwarnings("ignore", category=ValueWarning)
+    except ImportError:  # pragma: no cover
+        pass

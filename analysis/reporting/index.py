@@ -1,0 +1,54 @@
+"""``reports/index.html``: every published run, newest first, rebuilt from the run records."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import uuid
+from pathlib import Path
+
+
+def list_runs(reports_root: Path) -> list[dict]:
+    """Every ``<as-of>/<job>.run.json`` record under ``reports_root``, newest first."""
+    runs = []
+    for record in sorted(Path(reports_root).glob("*/*.run.json")):
+        if record.parent.name.startswith("."):
+            continue
+        try:
+            data = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue  # a damaged record is skipped, not fatal: the index must always build
+        data["href"] = f"{record.parent.name}/{data.get('job', record.name[:-9])}.html"
+        runs.append(data)
+    runs.sort(key=lambda r: (str(r.get("as_of")), str(r.get("finished_at"))), reverse=True)
+    return runs
+
+
+def render_index(runs: list[dict]) -> str:
+    e = lambda v: html.escape(str(v), quote=True)  # noqa: E731
+    rows = "\n".join(
+        f"<tr><td>{e(r.get('as_of'))}</td><td><a href=\"{e(r['href'])}\">{e(r.get('job'))}</a></td>"
+        f"<td>{e(r.get('status'))}</td><td>{e(r.get('duration_s'))}</td><td>{e(r.get('finished_at'))}</td></tr>"
+        for r in runs
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>AI bubble-risk reports</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{padding:.3em 1em;border-bottom:1px solid #ddd;text-align:left}}</style></head>
+<body><h1>AI bubble-risk reports</h1>
+<table><thead><tr><th>As of</th><th>Job</th><th>Status</th><th>Duration (s)</th><th>Finished</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table></body></html>
+"""
+
+
+def write_index(reports_root: Path) -> Path:
+    """Rebuild ``index.html`` atomically (temp file, then rename)."""
+    reports_root = Path(reports_root)
+    target = reports_root / "index.html"
+    tmp = reports_root / f".index.{uuid.uuid4().hex}.tmp"
+    tmp.write_text(render_index(list_runs(reports_root)), encoding="utf-8")
+    os.replace(tmp, target)
+    return target
