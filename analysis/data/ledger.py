@@ -143,8 +143,12 @@ def cross_check(rounds: pd.DataFrame, companies: pd.DataFrame, shown: str,
         if as_of is not None and row["announced_on"] > as_of:
             problems.append(Problem(shown, line, "announced_on", str(row["announced_on"].date()),
                                     f"after the data's as-of date {as_of.date()}"))
-    with_amount = rounds.dropna(subset=["raised_amount_usd"])
-    dupes = with_amount[with_amount.duplicated(["org_name", "announced_on", "raised_amount_usd"], keep="first")]
+    # Equity and debt announced together (xAI, 2025-06-30: $5bn of each) are two money flows, so
+    # the key includes whether a round is new equity; anything else equal is a duplicate.
+    with_amount = rounds.dropna(subset=["raised_amount_usd"]).assign(
+        _equity=lambda f: ~f["investment_type"].isin(NOT_NEW_EQUITY))
+    dupes = with_amount[with_amount.duplicated(["org_name", "announced_on", "raised_amount_usd", "_equity"],
+                                               keep="first")]
     for idx, row in dupes.iterrows():
         problems.append(Problem(shown, _frame_line(idx), "round_id", row["round_id"],
                                 "duplicate of another round (same company, date and amount)"))

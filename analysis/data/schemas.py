@@ -17,7 +17,9 @@ DOMAIN_IDS = list(load_taxonomy().ids)
 #: Crunchbase's ``investment_type`` enumeration (bulk export), the vocabulary of the ledger.
 INVESTMENT_TYPES = [
     "angel", "pre_seed", "seed", "series_a", "series_b", "series_c", "series_d", "series_e",
-    "series_f", "series_g", "series_h", "series_i", "series_j", "series_unknown",
+    "series_f", "series_g", "series_h", "series_i", "series_j",
+    # Crunchbase's enum stops at series_j; a few AI companies (Databricks) have gone further.
+    "series_k", "series_l", "series_unknown",
     "corporate_round", "private_equity", "secondary_market", "debt_financing", "convertible_note",
     "grant", "undisclosed", "equity_crowdfunding", "product_crowdfunding", "post_ipo_equity",
     "post_ipo_debt", "post_ipo_secondary", "initial_coin_offering", "non_equity_assistance",
@@ -92,6 +94,9 @@ class LabFinancials(_Sourced):
 
 
 class HyperscalerFinancials(_Sourced):
+    # Figures taken from public SEC-derived datasets carry no release date of their own;
+    # those rows say which filing they come from in ``notes``.
+    source_date: Series[pd.Timestamp] = pa.Field(nullable=True)
     company: Series[str] = pa.Field(str_length={"min_value": 1})
     ticker: Series[str] = pa.Field(isin=["MSFT", "GOOGL", "AMZN", "META", "ORCL"])
     fiscal_year: Series[int] = pa.Field(ge=2018, le=2027)
@@ -110,12 +115,22 @@ class MarketTotals(_Sourced):
     publisher: Series[str] = pa.Field(str_length={"min_value": 1})
     metric: Series[str] = pa.Field(str_matches=r"^[a-z0-9_]+$")
     scope: Series[str] = pa.Field(str_length={"min_value": 1})
-    period: Series[str] = pa.Field(str_matches=r"^\d{4}(Q[1-4]|H[12])?$")
+    period: Series[str] = pa.Field(str_length={"min_value": 4})  # a label; start/end are authoritative
     period_start: Series[pd.Timestamp] = pa.Field()
     period_end: Series[pd.Timestamp] = pa.Field()
-    value_usd: Series[float] = pa.Field(ge=0)
+    value: Series[float] = pa.Field(ge=0)
+    unit: Series[str] = pa.Field(isin=["usd", "fraction"])
     definition: Series[str] = pa.Field(nullable=True)
+    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
     notes: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(error="period_end is before period_start")
+    def period_is_ordered(cls, df: pd.DataFrame) -> pd.Series:
+        return df["period_end"] >= df["period_start"]
+
+    @pa.dataframe_check(error="a fraction must lie in [0, 1]")
+    def fractions_are_shares(cls, df: pd.DataFrame) -> pd.Series:
+        return (df["unit"] != "fraction") | (df["value"] <= 1)
 
 
 SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
