@@ -136,3 +136,522 @@ def llm_share(funding: FundingByDomain, definition: str = "broad", infra_llm_sha
     share = (llm / total).where(total > 0)
     table = pd.DataFrame({"llm_usd": llm, "total_usd": total, "share": share})
     return LLMShare(definition, table, llm_domains, infra_llm_share if definition == "attributed" else 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Coverage: how much of the published market the ledger holds, and the full-market split
+# --------------------------------------------------------------------------------------------
+
+#: Rounds below this size stand for the "long tail" when allocating uncovered funding by domain.
+SMALL_ROUND_USD = 100e6
+COVERAGE_METRIC = "ai_venture_funding"
+ALLOCATIONS = ("ledger_mix", "small_round_mix", "non_llm_tail")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Ledger totals against published AI-funding totals, and the full-market LLM share.
+
+    ``ratios``: one row per (year, publisher) with the ledger total, the published total and
+    their ratio. ``full_market``: per year and allocation rule, the estimated LLM share of the
+    whole market, with the interval over publishers (low/high) and the ledger-only share.
+    """
+
+    ratios: pd.DataFrame
+    full_market: pd.DataFrame
+    definition: str
+
+    def summary(self) -> pd.DataFrame:
+        return self.full_market
+
+    def latest(self) -> pd.Series:
+        """The latest year with a published total, under the default allocation rule."""
+        fm = self.full_market[self.full_market["allocation"] == "small_round_mix"]
+        return fm.sort_values("year").iloc[-1]
+
+    def _repr_html_(self) -> str:
+        return self.ratios.to_html(float_format=lambda x: f"{x:,.3g}")
+
+
+def published_totals(market_totals: pd.DataFrame, metric: str = COVERAGE_METRIC,
+                     scope: str = "global") -> pd.DataFrame:
+    """Full-year published totals per publisher (latest report per publisher and year wins).
+
+    Revisions are common (CB Insights restated 2023 from $42.5bn to $54.1bn); the latest
+    ``source_date`` is the publisher's current view, so it is the one compared with the ledger.
+    """
+    rows = market_totals[(market_totals["metric"] == metric) & (market_totals["scope"] == scope)
+                         & (market_totals["unit"] == "usd")]
+    full_year = rows[(rows["period_start"].dt.month == 1) & (rows["period_start"].dt.day == 1)
+                     & (rows["period_end"].dt.month == 12) & (rows["period_end"].dt.day == 31)
+                     & (rows["period_start"].dt.year == rows["period_end"].dt.year)]
+    latest = full_year.sort_values("source_date").groupby(
+        [full_year["period_start"].dt.year.rename("year"), "publisher"]).tail(1)
+    return pd.DataFrame({
+        "year": latest["period_start"].dt.year.to_numpy(),
+        "publisher": latest["publisher"].to_numpy(),
+        "published_usd": latest["value"].to_numpy(),
+        "source_date": latest["source_date"].to_numpy(),
+    }).sort_values(["year", "publisher"]).reset_index(drop=True)
+
+
+def _llm_weight(domains: pd.Index, definition: str, infra_llm_share: float, taxonomy: Taxonomy) -> pd.Series:
+    llm = set(taxonomy.llm_domains(definition))
+    w = pd.Series([1.0 if d in llm else 0.0 for d in domains], index=domains)
+    if definition == "attributed" and "ai_infrastructure" in w.index:
+        w["ai_infrastructure"] = infra_llm_share
+    return w
+
+
+def coverage(rounds: pd.DataFrame, market_totals: pd.DataFrame, definition: str = "broad",
+             infra_llm_share: float = 0.5, taxonomy: Taxonomy | None = None) -> Coverage:
+    """Coverage ratio per year and publisher, and the estimated full-market LLM share.
+
+    Notes
+    -----
+    The uncovered part (published total minus ledger total, floored at zero) is the long tail of
+    rounds the ledger does not list. It is allocated to domains by one of three rules, so the
+    reader sees how much the answer depends on the choice:
+
+    * ``ledger_mix`` - like the ledger as a whole (an upper bound for LLMs: mega-rounds dominate);
+    * ``small_round_mix`` - like the ledger's rounds under ``SMALL_ROUND_USD`` (the default: the
+      tail consists of small rounds, so it should look like them);
+    * ``non_llm_tail`` - entirely to non-LLM domains (a lower bound for the LLM share).
+
+    The interval (``share_low``/``share_high``) spans the publishers' totals for that year; a
+    publisher whose total is below the ledger's (definitions differ) gives coverage above 1 and
+    a zero tail.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    usable = rounds[rounds["new_money"] & rounds["raised_amount_usd"].notna()]
+    usable = usable.assign(year=usable["announced_on"].dt.year)
+    by_year_domain = usable.pivot_table(index="year", columns="effective_domain", values="raised_amount_usd",
+                                        aggfunc="sum", fill_value=0.0)
+    small = usable[usable["raised_amount_usd"] < SMALL_ROUND_USD].pivot_table(
+        index="year", columns="effective_domain", values="raised_amount_usd", aggfunc="sum", fill_value=0.0)
+    domains = pd.Index(taxonomy.ids)
+    by_year_domain = by_year_domain.reindex(columns=domains, fill_value=0.0)
+    small = small.reindex(index=by_year_domain.index, columns=domains, fill_value=0.0)
+    weight = _llm_weight(domains, definition, infra_llm_share, taxonomy)
+
+    published = published_totals(market_totals)
+    ratio_rows, share_rows = [], []
+    for year, group in published.groupby("year"):
+        if year not in by_year_domain.index:
+            continue
+        ledger_by_domain = by_year_domain.loc[year]
+        ledger_total = float(ledger_by_domain.sum())
+        ledger_llm = float((ledger_by_domain * weight).sum())
+        ledger_mix = ledger_by_domain / ledger_total if ledger_total else ledger_by_domain * 0.0
+        # A year without small rounds in the ledger falls back to the ledger's overall mix.
+        small_mix = small.loc[year] / small.loc[year].sum() if small.loc[year].sum() else ledger_mix
+        tail_llm_fraction = {
+            "ledger_mix": float((ledger_mix * weight).sum()),
+            "small_round_mix": float((small_mix * weight).sum()),
+            "non_llm_tail": 0.0,
+        }
+        for row in group.itertuples():
+            ratio_rows.append({"year": year, "publisher": row.publisher, "ledger_usd": ledger_total,
+                               "published_usd": row.published_usd,
+                               "coverage": ledger_total / row.published_usd if row.published_usd else float("nan")})
+        for allocation in ALLOCATIONS:
+            shares = []
+            for row in group.itertuples():
+                market = max(row.published_usd, ledger_total)
+                tail = market - ledger_total
+                shares.append((ledger_llm + tail * tail_llm_fraction[allocation]) / market)
+            shares = pd.Series(shares)
+            share_rows.append({"year": year, "allocation": allocation, "publishers": len(group),
+                               "share_mid": float(shares.median()), "share_low": float(shares.min()),
+                               "share_high": float(shares.max()),
+                               "ledger_share": ledger_llm / ledger_total if ledger_total else float("nan")})
+    return Coverage(pd.DataFrame(ratio_rows), pd.DataFrame(share_rows), definition)
+
+
+# --------------------------------------------------------------------------------------------
+# The statistical model of the LLM share over time
+# --------------------------------------------------------------------------------------------
+
+CHATGPT_LAUNCH = pd.Timestamp("2022-11-30")
+#: Shares of exactly 0 or 1 have no logit; they are pulled in by this much (documented, tested).
+LOGIT_CLIP = 0.01
+
+
+def _logit(p):
+    import numpy as np
+
+    p = np.clip(np.asarray(p, dtype=float), LOGIT_CLIP, 1 - LOGIT_CLIP)
+    return np.log(p / (1 - p))
+
+
+def _elapsed(periods: pd.PeriodIndex):
+    """Periods elapsed since the first one (gaps from dropped periods are kept as real time)."""
+    import numpy as np
+
+    return np.asarray(periods.asi8 - periods.asi8[0], dtype=float)
+
+
+def _expit(x):
+    import numpy as np
+
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+
+
+@dataclass(frozen=True)
+class BreakTest:
+    """Chow-type F test for a break in level and slope of the logit share at ``break_date``."""
+
+    break_date: pd.Timestamp
+    first_post_period: str
+    stat: float
+    pvalue: float
+    df_num: int
+    df_denom: int
+
+    @property
+    def rejected(self) -> bool:
+        return self.pvalue < 0.05
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([{"break_date": self.break_date.date(), "first_post_period": self.first_post_period,
+                              "F": self.stat, "pvalue": self.pvalue, "df": f"({self.df_num}, {self.df_denom})"}])
+
+
+def break_test(periods: pd.PeriodIndex, share, break_date: pd.Timestamp = CHATGPT_LAUNCH) -> BreakTest:
+    """Test for a structural break in the LLM share at ``break_date``.
+
+    Notes
+    -----
+    OLS on the logit share, ``logit(s_t) = a + b t + c D_t + d D_t (t - t0) + e_t`` with
+    ``D_t = 1`` for periods starting after the break date, and an F test of ``c = d = 0`` (a Chow
+    test with a known break date). Under normal i.i.d. errors the test has exact size.
+
+    References
+    ----------
+    Chow, G. C. (1960). Tests of equality between sets of coefficients in two linear regressions.
+    Econometrica 28(3), 591-605.
+    """
+    import numpy as np
+    import statsmodels.api as sm
+
+    y = _logit(share)
+    t = _elapsed(periods)
+    post = np.asarray(periods.start_time > break_date, dtype=float)
+    if post.sum() < 2 or (1 - post).sum() < 2:
+        raise ValueError("the break test needs at least two periods on each side of the break date")
+    t0 = t[post.argmax()]
+    X = np.column_stack([np.ones_like(t), t, post, post * (t - t0)])
+    fit = sm.OLS(y, X).fit()
+    test = fit.f_test(np.array([[0, 0, 1, 0], [0, 0, 0, 1.0]]))
+    first_post = str(periods[int(post.argmax())])
+    return BreakTest(break_date, first_post, float(np.squeeze(test.fvalue)), float(test.pvalue),
+                     int(test.df_num), int(test.df_denom))
+
+
+@dataclass(frozen=True)
+class ShareModel:
+    """The LLM share over time: trend, break test, forecast with intervals, diagnostics, backtest.
+
+    ``trend`` is the fractional-logit slope after the break (log-odds per year) with its 95% CI;
+    ``forecast`` holds the next ``horizon`` periods on the share scale (mean, lower, upper at 90%);
+    ``backtest`` compares the model's forecasts for the hold-out year with a last-value baseline.
+    """
+
+    definition: str
+    data: pd.DataFrame
+    trend: pd.Series
+    break_result: BreakTest
+    forecast: pd.DataFrame
+    diagnostics: pd.DataFrame
+    backtest: pd.DataFrame
+    backtest_errors: pd.Series
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([{
+            "definition": self.definition,
+            "quarters": len(self.data),
+            "slope_logodds_per_year": self.trend["slope"],
+            "slope_ci_low": self.trend["ci_low"],
+            "slope_ci_high": self.trend["ci_high"],
+            "break_F": self.break_result.stat,
+            "break_pvalue": self.break_result.pvalue,
+            "forecast_last": self.forecast["mean"].iloc[-1] if len(self.forecast) else float("nan"),
+            "backtest_mae_model": self.backtest_errors.get("model_mae"),
+            "backtest_mae_naive": self.backtest_errors.get("naive_mae"),
+        }])
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html(float_format=lambda x: f"{x:.3g}")
+
+
+def share_series(funding: FundingByDomain, definition: str = "broad", infra_llm_share: float = 0.5,
+                 min_rounds: int = 3) -> pd.DataFrame:
+    """Per-period LLM share with the number of rounds; periods with too few rounds are dropped
+    because one deal would decide their share."""
+    share = llm_share(funding, definition, infra_llm_share).table
+    rounds = funding.table["rounds"].groupby(level="period").sum()
+    out = share.assign(rounds=rounds)
+    return out[(out["rounds"] >= min_rounds) & (out["total_usd"] > 0)]
+
+
+def fit_trend(periods: pd.PeriodIndex, share, weights=None, break_date: pd.Timestamp = CHATGPT_LAUNCH) -> pd.Series:
+    """Fractional-logit GLM (Papke-Wooldridge 1996) slope of the share per year after ``break_date``.
+
+    Binomial family, logit link, robust (HC1) standard errors: consistent for a share in [0, 1]
+    without assuming a binomial variance.
+
+    References
+    ----------
+    Papke, L. E. and Wooldridge, J. M. (1996). Econometric methods for fractional response
+    variables. Journal of Applied Econometrics 11(6), 619-632.
+    """
+    import numpy as np
+    import statsmodels.api as sm
+
+    s = np.asarray(share, dtype=float)
+    per_year = {"Q": 4.0, "M": 12.0, "Y": 1.0}[periods.freqstr[0]]
+    t = _elapsed(periods) / per_year
+    post = np.asarray(periods.start_time > break_date, dtype=float)
+    if post.sum() >= 3 and (1 - post).sum() >= 3:
+        t0 = t[post.argmax()]
+        X = np.column_stack([np.ones_like(t), t, post, post * (t - t0)])
+        names = ["const", "trend", "post", "post_trend"]
+    else:
+        X = np.column_stack([np.ones_like(t), t])
+        names = ["const", "trend"]
+    fit = sm.GLM(s, X, family=sm.families.Binomial(), var_weights=weights).fit(cov_type="HC1")
+    params = pd.Series(fit.params, index=names)
+    cov = pd.DataFrame(fit.cov_params(), index=names, columns=names)
+    if "post_trend" in names:  # slope after the break = trend + post_trend
+        slope = params["trend"] + params["post_trend"]
+        se = float(np.sqrt(cov.loc["trend", "trend"] + cov.loc["post_trend", "post_trend"]
+                           + 2 * cov.loc["trend", "post_trend"]))
+    else:
+        slope, se = params["trend"], float(np.sqrt(cov.loc["trend", "trend"]))
+    return pd.Series({"slope": float(slope), "se": se, "ci_low": float(slope - 1.96 * se),
+                      "ci_high": float(slope + 1.96 * se)})
+
+
+def forecast_share(periods: pd.PeriodIndex, share, horizon: int = 8, alpha: float = 0.10) -> pd.DataFrame:
+    """Forecast the share with a local-linear-trend unobserved-components model on its logit.
+
+    Intervals are computed on the logit scale and mapped back, so they stay inside (0, 1).
+    """
+    import numpy as np
+    import statsmodels.api as sm
+
+    # Dropped periods become missing observations, which the Kalman filter skips.
+    full = pd.period_range(periods[0], periods[-1], freq=periods.freq)
+    y = pd.Series(_logit(share), index=periods).reindex(full).to_numpy()
+    model = sm.tsa.UnobservedComponents(y, level="local linear trend")
+    fit = model.fit(disp=False, maxiter=500)
+    fc = fit.get_forecast(horizon)
+    ci = np.asarray(fc.conf_int(alpha=alpha))
+    future = pd.period_range(periods[-1] + 1, periods=horizon, freq=periods.freq)
+    return pd.DataFrame({"mean": _expit(fc.predicted_mean), "lower": _expit(ci[:, 0]),
+                         "upper": _expit(ci[:, 1])}, index=future)
+
+
+def _diagnostics(periods: pd.PeriodIndex, share) -> pd.DataFrame:
+    import numpy as np
+    import statsmodels.api as sm
+    from statsmodels.stats.diagnostic import acorr_ljungbox
+    from statsmodels.stats.stattools import jarque_bera
+
+    y = _logit(share)
+    t = _elapsed(periods)
+    post = np.asarray(periods.start_time > CHATGPT_LAUNCH, dtype=float)
+    X = np.column_stack([np.ones_like(t), t, post, post * (t - t[post.argmax()])]) if 2 <= post.sum() < len(y) - 1 \
+        else np.column_stack([np.ones_like(t), t])
+    resid = sm.OLS(y, X).fit().resid
+    lags = max(1, min(4, len(resid) // 5))
+    lb = acorr_ljungbox(resid, lags=[lags], return_df=True)
+    jb_stat, jb_p, _, _ = jarque_bera(resid)
+    return pd.DataFrame([
+        {"test": f"Ljung-Box (lag {lags})", "stat": float(lb["lb_stat"].iloc[0]), "pvalue": float(lb["lb_pvalue"].iloc[0]),
+         "reading": "residual autocorrelation" if lb["lb_pvalue"].iloc[0] < 0.05 else "no evidence of autocorrelation"},
+        {"test": "Jarque-Bera", "stat": float(jb_stat), "pvalue": float(jb_p),
+         "reading": "non-normal residuals" if jb_p < 0.05 else "no evidence against normality"},
+    ])
+
+
+def backtest(periods: pd.PeriodIndex, share, holdout_start: str = "2025-01-01") -> tuple[pd.DataFrame, pd.Series]:
+    """Fit on periods before ``holdout_start``, forecast the rest; compare with the last value."""
+    import numpy as np
+
+    s = pd.Series(np.asarray(share, dtype=float), index=periods)
+    train = s[s.index.start_time < pd.Timestamp(holdout_start)]
+    test = s[s.index.start_time >= pd.Timestamp(holdout_start)]
+    if len(train) < 8 or test.empty:
+        return pd.DataFrame(columns=["actual", "model", "naive"]), pd.Series(dtype=float)
+    horizon = (test.index[-1] - train.index[-1]).n
+    fc = forecast_share(train.index, train.to_numpy(), horizon=horizon)
+    frame = pd.DataFrame({"actual": test, "model": fc["mean"].reindex(test.index),
+                          "naive": float(train.iloc[-1])})
+    errors = pd.Series({"model_mae": float((frame["model"] - frame["actual"]).abs().mean()),
+                        "naive_mae": float((frame["naive"] - frame["actual"]).abs().mean()),
+                        "holdout_periods": float(len(frame))})
+    return frame, errors
+
+
+def share_model(funding: FundingByDomain, definition: str = "broad", infra_llm_share: float = 0.5,
+                horizon: int = 8, min_rounds: int = 3) -> ShareModel:
+    """Fit the LLM-share model on a quarterly :class:`FundingByDomain` (see the parts above)."""
+    data = share_series(funding, definition, infra_llm_share, min_rounds)
+    if len(data) < 8:
+        raise ValueError(f"the share model needs at least 8 periods with {min_rounds}+ rounds; got {len(data)}")
+    periods = pd.PeriodIndex(data.index)
+    share = data["share"].to_numpy()
+    trend = fit_trend(periods, share)
+    brk = break_test(periods, share)
+    fc = forecast_share(periods, share, horizon)
+    bt, errors = backtest(periods, share)
+    return ShareModel(definition, data, trend, brk, fc, _diagnostics(periods, share), bt, errors)
+
+
+# --------------------------------------------------------------------------------------------
+# Concentration and "circular" financing
+# --------------------------------------------------------------------------------------------
+
+SUPPLIER_TYPES = ("corporate_cloud", "corporate_chip")
+
+
+def herfindahl(amounts) -> float:
+    """Herfindahl-Hirschman index of shares (0-1 scale; 1 = one recipient takes everything)."""
+    import numpy as np
+
+    a = np.asarray(amounts, dtype=float)
+    a = a[a > 0]
+    if a.size == 0:
+        return float("nan")
+    s = a / a.sum()
+    return float((s ** 2).sum())
+
+
+def split_names(text) -> list[str]:
+    """Investor names from a semicolon-separated field (empty or missing -> [])."""
+    if text is None or (isinstance(text, float) and text != text) or text is pd.NA:
+        return []
+    return [name.strip() for name in str(text).split(";") if name.strip()]
+
+
+@dataclass(frozen=True)
+class Concentration:
+    """Per-year concentration of AI funding and the suppliers' share of LLM funding.
+
+    ``supplier_led_share``: share of LLM funding in rounds led by a corporate cloud or chip
+    investor (the labs' own compute suppliers); ``supplier_participation_share``: rounds in which
+    such an investor took part at all. Rounds do not report each investor's cheque, so these
+    bound the "circular" part from below (led) and above (participated).
+    """
+
+    table: pd.DataFrame
+    definition: str
+
+    def summary(self) -> pd.DataFrame:
+        return self.table
+
+
+def concentration(rounds: pd.DataFrame, investors: pd.DataFrame, definition: str = "broad",
+                  taxonomy: Taxonomy | None = None) -> Concentration:
+    """Herfindahl across companies and domains per year, top-5 share, mega-round share, suppliers."""
+    taxonomy = taxonomy or load_taxonomy()
+    usable = rounds[rounds["new_money"] & rounds["raised_amount_usd"].notna()]
+    usable = usable.assign(year=usable["announced_on"].dt.year)
+    supplier_names = {n.lower() for n in investors.loc[investors["investor_type"].isin(SUPPLIER_TYPES), "name"]}
+    llm_domains = set(taxonomy.llm_domains(definition))
+
+    def has_supplier(field) -> bool:
+        return any(name.lower() in supplier_names for name in split_names(field))
+
+    usable = usable.assign(
+        supplier_led=usable["lead_investors"].map(has_supplier),
+        supplier_in=usable["lead_investors"].map(has_supplier) | usable["other_investors"].map(has_supplier),
+        is_llm=usable["effective_domain"].isin(llm_domains),
+    )
+    rows = []
+    for year, g in usable.groupby("year"):
+        total = g["raised_amount_usd"].sum()
+        by_company = g.groupby("org_name")["raised_amount_usd"].sum().sort_values(ascending=False)
+        llm = g[g["is_llm"]]
+        llm_total = llm["raised_amount_usd"].sum()
+        rows.append({
+            "year": year,
+            "total_usd": total,
+            "hhi_companies": herfindahl(by_company),
+            "hhi_domains": herfindahl(g.groupby("effective_domain")["raised_amount_usd"].sum()),
+            "top5_company_share": by_company.head(5).sum() / total if total else float("nan"),
+            "mega_round_share": g.loc[g["raised_amount_usd"] >= MEGA_ROUND_USD, "raised_amount_usd"].sum() / total
+            if total else float("nan"),
+            "llm_usd": llm_total,
+            "supplier_led_share": llm.loc[llm["supplier_led"], "raised_amount_usd"].sum() / llm_total
+            if llm_total else float("nan"),
+            "supplier_participation_share": llm.loc[llm["supplier_in"], "raised_amount_usd"].sum() / llm_total
+            if llm_total else float("nan"),
+        })
+    return Concentration(pd.DataFrame(rows).set_index("year"), definition)
+
+
+# --------------------------------------------------------------------------------------------
+# Hyperscaler capex: the second money flow
+# --------------------------------------------------------------------------------------------
+
+#: Years before ChatGPT's launch that define the pre-AI-boom capex trend.
+CAPEX_BASELINE_YEARS = (2019, 2022)
+
+
+@dataclass(frozen=True)
+class CapexFlows:
+    """Quarterly hyperscaler capex with ratios, the AI-boom excess over trend and its LLM part.
+
+    ``quarterly`` (index calendar quarter): capex, revenue, operating cash flow summed over the
+    companies reporting all three in that quarter, trailing-four-quarter (t4q) sums, year-on-year
+    capex growth, capex/revenue and capex/OCF on t4q sums, the pre-2023 linear trend, the excess
+    over trend and ``llm_capex_usd = capex_llm_share * excess``.
+    """
+
+    quarterly: pd.DataFrame
+    by_company: pd.DataFrame
+    capex_llm_share: float
+
+    def summary(self) -> pd.DataFrame:
+        cols = ["capex_usd", "capex_t4q_usd", "capex_yoy", "capex_to_revenue_t4q", "capex_to_ocf_t4q", "llm_capex_usd"]
+        return self.quarterly[cols]
+
+
+def capex_flows(financials: pd.DataFrame, capex_llm_share: float = 0.5) -> CapexFlows:
+    """Aggregate hyperscaler quarters and attribute the post-trend excess capex to LLMs.
+
+    Notes
+    -----
+    Ratios use only companies with capex, revenue and operating cash flow all reported for the
+    quarter, so a missing figure never inflates a ratio. The capex total per quarter uses every
+    company with capex reported. The AI-boom excess is capex above a linear trend fitted on
+    2019-2022 quarters (before ChatGPT); ``capex_llm_share`` of that excess is attributed to LLM
+    training and inference (an assumption with a documented range, see data/README.md).
+    """
+    import numpy as np
+
+    if not 0.0 <= capex_llm_share <= 1.0:
+        raise ValueError(f"capex_llm_share must be in [0, 1], got {capex_llm_share}")
+    f = financials.assign(quarter=pd.PeriodIndex.from_fields(
+        year=financials["calendar_year"], quarter=financials["calendar_quarter"], freq="Q"))
+    by_company = f.pivot_table(index="quarter", columns="ticker", values="capex_usd", aggfunc="sum")
+    capex = f.groupby("quarter")["capex_usd"].sum(min_count=1)
+    complete = f.dropna(subset=["capex_usd", "revenue_usd", "operating_cash_flow_usd"])
+    ratios = complete.groupby("quarter")[["capex_usd", "revenue_usd", "operating_cash_flow_usd"]].sum()
+    q = pd.DataFrame({"capex_usd": capex}).join(ratios.add_prefix("complete_"), how="left")
+    q = q.reindex(pd.period_range(q.index.min(), q.index.max(), freq="Q"))
+    q["companies_reporting"] = f.dropna(subset=["capex_usd"]).groupby("quarter")["ticker"].nunique()
+    q["capex_t4q_usd"] = q["capex_usd"].rolling(4).sum()
+    q["capex_yoy"] = q["capex_usd"] / q["capex_usd"].shift(4) - 1
+    t4 = q[["complete_capex_usd", "complete_revenue_usd", "complete_operating_cash_flow_usd"]].rolling(4).sum()
+    q["capex_to_revenue_t4q"] = t4["complete_capex_usd"] / t4["complete_revenue_usd"]
+    q["capex_to_ocf_t4q"] = t4["complete_capex_usd"] / t4["complete_operating_cash_flow_usd"]
+    base = q[(q.index.year >= CAPEX_BASELINE_YEARS[0]) & (q.index.year <= CAPEX_BASELINE_YEARS[1])]["capex_usd"].dropna()
+    x = np.asarray(base.index.asi8, dtype=float)
+    slope, intercept = np.polyfit(x, base.to_numpy(), 1)
+    q["capex_trend_usd"] = intercept + slope * np.asarray(q.index.asi8, dtype=float)
+    q["capex_excess_usd"] = (q["capex_usd"] - q["capex_trend_usd"]).clip(lower=0)
+    q["llm_capex_usd"] = capex_llm_share * q["capex_excess_usd"]
+    return CapexFlows(q, by_company, capex_llm_share)

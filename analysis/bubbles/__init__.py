@@ -1,0 +1,1 @@
+"""Bubble econometrics: recursive right-tailed unit-root tests (:mod:`analysis.bubbles.psy`)."""
