@@ -27,7 +27,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     overrides.update(P.parse_assignments(args.p or []))
     if args.as_of:
         overrides["as_of"] = args.as_of
-    if args.offline:
+    if args.offline and "offline" in P.notebook_defaults(notebook):
         overrides["offline"] = True
     values = P.resolve(notebook, overrides)  # rejects bad names/values before any kernel starts
     run = run_notebook(notebook, values, as_of=values.get("as_of") or P.VALIDATORS["as_of"](""),

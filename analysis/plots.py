@@ -19,7 +19,7 @@ pio.templates[TEMPLATE_NAME] = go.layout.Template(
         xaxis=dict(showgrid=False, linecolor="#888", ticks="outside"),
         yaxis=dict(gridcolor="#e5e5e5", zeroline=False, linecolor="#888"),
         legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
-        margin=dict(l=70, r=30, t=70, b=110),
+        margin=dict(l=70, r=30, t=90, b=90),
         hovermode="x unified",
     )
 )
@@ -29,7 +29,12 @@ DEFINITION_COLORS = {"narrow": "#b2182b", "broad": "#ef8a62", "attributed": "#67
 
 def _finish(fig: go.Figure, title: str, source: str) -> go.Figure:
     fig.update_layout(template=TEMPLATE_NAME, title=dict(text=title, x=0, xanchor="left"))
-    fig.add_annotation(text=f"Source: {source}", xref="paper", yref="paper", x=0, y=-0.32,
+    if fig.layout.xaxis.type == "category":
+        # Plotly orders categories by first appearance across traces (a forecast band drawn first
+        # would come first); periods and years sort correctly as strings.
+        labels = sorted({str(x) for trace in fig.data if getattr(trace, "x", None) is not None for x in trace.x})
+        fig.update_xaxes(categoryorder="array", categoryarray=labels, tickangle=-45 if len(labels) > 12 else 0)
+    fig.add_annotation(text=f"Source: {source}", xref="paper", yref="paper", x=0, y=1.0, yanchor="bottom",
                        showarrow=False, font=dict(size=10, color="#666"), xanchor="left")
     return fig
 
@@ -51,8 +56,8 @@ def funding_by_domain_chart(funding: FundingByDomain, taxonomy: Taxonomy | None 
         fig.add_bar(x=x, y=wide[domain.id].round(3).tolist(), name=domain.label, marker_color=domain.color,
                     hovertemplate="%{y:,.2f} bn USD")
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text="USD billions", tickformat=",.0f")
-    fig.update_xaxes(title_text=funding.period.capitalize())
+    fig.update_yaxes(title_text="USD billions", tickformat=",.1f")
+    fig.update_xaxes(title_text=funding.period.capitalize(), type="category")
     return _finish(fig, f"AI funding per {funding.period} by domain (disclosed new money)", source)
 
 
@@ -66,5 +71,152 @@ def llm_share_chart(shares: list[LLMShare],
                         line=dict(color=DEFINITION_COLORS[share.definition], width=2),
                         hovertemplate="%{y:.1%}")
     fig.update_yaxes(title_text="Share of AI funding (%)", tickformat=".0%", range=[0, 1])
-    fig.update_xaxes(title_text="Period")
+    fig.update_xaxes(title_text="Period", type="category")
     return _finish(fig, "Share of AI funding going to LLMs", source)
+
+
+def _band(fig: go.Figure, x, lower, upper, color: str, name: str) -> None:
+    fig.add_scatter(x=list(x) + list(x)[::-1], y=list(upper) + list(lower)[::-1], fill="toself",
+                    fillcolor=color, line=dict(width=0), hoverinfo="skip", name=name, showlegend=True)
+
+
+def share_model_chart(model, source: str = "curated funding ledger; statsmodels fit") -> go.Figure:
+    """Observed quarterly LLM share, and the 8-quarter forecast with its 90% interval."""
+    obs = model.data["share"]
+    fc = model.forecast
+    fig = go.Figure()
+    _band(fig, [str(p) for p in fc.index], fc["lower"].round(4), fc["upper"].round(4),
+          "rgba(178,24,43,0.15)", "90% forecast interval")
+    fig.add_scatter(x=[str(p) for p in obs.index], y=obs.round(4).tolist(), mode="markers+lines",
+                    name="Observed (ledger)", line=dict(color="#444", width=1), hovertemplate="%{y:.1%}")
+    fig.add_scatter(x=[str(p) for p in fc.index], y=fc["mean"].round(4).tolist(), mode="lines",
+                    name="Forecast (local linear trend on logit share)", line=dict(color="#b2182b", dash="dash"),
+                    hovertemplate="%{y:.1%}")
+    fig.update_yaxes(title_text="LLM share of quarterly funding (%)", tickformat=".0%", range=[0, 1])
+    fig.update_xaxes(title_text="Quarter", type="category")
+    return _finish(fig, f"LLM share per quarter and forecast ({model.definition} definition)", source)
+
+
+def coverage_chart(coverage, source: str = "ledger vs data/market_totals.csv (published totals)") -> go.Figure:
+    """Ledger coverage of each publisher's published AI-funding total per year, in percent."""
+    fig = go.Figure()
+    palette = ["#2166ac", "#b2182b", "#1b7837", "#762a83", "#8c6d31", "#4d4d4d"]
+    primary = coverage.ratios[coverage.ratios["tier"] == "primary"]
+    for i, (publisher, g) in enumerate(primary.groupby("publisher")):
+        fig.add_bar(x=g["year"].astype(str).tolist(), y=g["coverage"].round(4).tolist(), name=publisher,
+                    marker_color=palette[i % len(palette)], hovertemplate="%{y:.0%}")
+    secondary = coverage.ratios[coverage.ratios["tier"] == "secondary"]
+    if len(secondary):
+        fig.add_bar(x=secondary["year"].astype(str).tolist(), y=secondary["coverage"].round(4).tolist(),
+                    name="Secondary sources (relays, aggregators)", marker_color="#cccccc",
+                    text=secondary["publisher"].tolist(), textposition="none", hovertemplate="%{text}: %{y:.0%}")
+    fig.add_hline(y=1.0, line=dict(color="#888", dash="dot"))
+    fig.update_yaxes(title_text="Ledger total / published total (%)", tickformat=".0%")
+    fig.update_xaxes(title_text="Year", type="category")
+    fig.update_layout(barmode="group")
+    return _finish(fig, "How much of each publisher's AI-funding total the ledger covers", source)
+
+
+def full_market_share_chart(coverages: list, allocation: str = "small_round_mix",
+                            source: str = "ledger + published totals; long tail allocated by rule") -> go.Figure:
+    """Estimated full-market LLM share per year (interval across publishers) vs the ledger's share."""
+    fig = go.Figure()
+    for cov in coverages:
+        fm = cov.full_market[cov.full_market["allocation"] == allocation]
+        color = DEFINITION_COLORS[cov.definition]
+        fig.add_scatter(
+            x=fm["year"].astype(str).tolist(), y=fm["share_mid"].round(4).tolist(), mode="markers",
+            name=f"{cov.definition}: full market (publisher range)", marker=dict(color=color, size=9),
+            error_y=dict(type="data", symmetric=False, array=(fm["share_high"] - fm["share_mid"]).round(4).tolist(),
+                         arrayminus=(fm["share_mid"] - fm["share_low"]).round(4).tolist()),
+            hovertemplate="%{y:.1%}")
+        fig.add_scatter(x=fm["year"].astype(str).tolist(), y=fm["ledger_share"].round(4).tolist(), mode="lines",
+                        name=f"{cov.definition}: ledger only", line=dict(color=color, dash="dot"),
+                        hovertemplate="%{y:.1%}")
+    fig.update_yaxes(title_text="LLM share of AI funding (%)", tickformat=".0%", range=[0, 1])
+    fig.update_xaxes(title_text="Year", type="category")
+    return _finish(fig, "LLM share: ledger vs estimated full market", source)
+
+
+def concentration_chart(conc, source: str = "curated funding ledger and investors.csv") -> go.Figure:
+    """Concentration indicators per year (all on a 0-100% scale)."""
+    t = conc.table
+    fig = go.Figure()
+    series = {"hhi_companies": ("Herfindahl across companies", "#b2182b"),
+              "top5_company_share": ("Top-5 companies' share", "#ef8a62"),
+              "mega_round_share": ("Share in $1bn+ rounds", "#2166ac"),
+              "supplier_participation_share": ("LLM funding with cloud/chip supplier investors", "#1b7837")}
+    for col, (label, color) in series.items():
+        fig.add_scatter(x=t.index.astype(str).tolist(), y=t[col].round(4).tolist(), mode="lines+markers",
+                        name=label, line=dict(color=color), hovertemplate="%{y:.1%}")
+    fig.update_yaxes(title_text="Share / index (%)", tickformat=".0%", range=[0, 1.05])
+    fig.update_xaxes(title_text="Year", type="category")
+    return _finish(fig, "Concentration of AI funding", source)
+
+
+def capex_vs_funding_chart(capex, funding_quarterly, definition_share,
+                           source: str = "company filings (data/hyperscaler_financials.csv); funding ledger") -> go.Figure:
+    """Hyperscaler capex (total and LLM-attributed) next to venture LLM funding, USD bn per quarter."""
+    q = capex.quarterly
+    fig = go.Figure()
+    fig.add_bar(x=[str(p) for p in q.index], y=(q["capex_usd"] / 1e9).round(2).tolist(),
+                name="Hyperscaler capex (MSFT, GOOGL, AMZN, META, ORCL)", marker_color="#bababa",
+                hovertemplate="%{y:,.1f} bn USD")
+    fig.add_scatter(x=[str(p) for p in q.index], y=(q["llm_capex_usd"] / 1e9).round(2).tolist(),
+                    mode="lines", name=f"LLM-attributed capex ({capex.capex_llm_share:.0%} of excess over 2019-22 trend)",
+                    line=dict(color="#67001f", width=2), hovertemplate="%{y:,.1f} bn USD")
+    llm = definition_share.table["llm_usd"] / 1e9
+    fig.add_scatter(x=[str(p) for p in llm.index], y=llm.round(2).tolist(), mode="lines+markers",
+                    name=f"Venture funding to LLMs ({definition_share.definition})", line=dict(color="#ef8a62"),
+                    hovertemplate="%{y:,.1f} bn USD")
+    fig.update_yaxes(title_text="USD billions per quarter", tickformat=",.0f")
+    fig.update_xaxes(title_text="Quarter", type="category")
+    return _finish(fig, "Two money flows on one scale: hyperscaler capex and LLM venture funding", source)
+
+
+def capex_ratio_chart(capex, source: str = "company filings (data/hyperscaler_financials.csv)") -> go.Figure:
+    """Capex/revenue and capex/operating cash flow on trailing-four-quarter sums, in percent."""
+    q = capex.quarterly
+    fig = go.Figure()
+    fig.add_scatter(x=[str(p) for p in q.index], y=q["capex_to_revenue_t4q"].round(4).tolist(), name="Capex / revenue",
+                    mode="lines", line=dict(color="#2166ac"), hovertemplate="%{y:.1%}")
+    fig.add_scatter(x=[str(p) for p in q.index], y=q["capex_to_ocf_t4q"].round(4).tolist(),
+                    name="Capex / operating cash flow", mode="lines", line=dict(color="#b2182b"),
+                    hovertemplate="%{y:.1%}")
+    fig.update_yaxes(title_text="Trailing four quarters (%)", tickformat=".0%")
+    fig.update_xaxes(title_text="Quarter", type="category")
+    return _finish(fig, "Hyperscaler capex intensity", source)
+
+
+def valuation_index_chart(indices: dict, segments=("LLM", "non-LLM"),
+                          source: str = "curated funding ledger; repeat-round regression") -> go.Figure:
+    """Repeat-round valuation indices (base period = 1) with 95% bands, log scale."""
+    colors = {"LLM": "#b2182b", "non-LLM": "#2166ac"}
+    fig = go.Figure()
+    for seg in segments:
+        if seg not in indices:
+            continue
+        idx = indices[seg].index
+        x = [str(p) for p in idx.index]
+        color = colors.get(seg, "#444")
+        fig.add_scatter(x=x, y=idx["index"].round(4).tolist(), mode="lines+markers",
+                        name=f"{seg} ({indices[seg].pairs} pairs)", line=dict(color=color),
+                        error_y=dict(type="data", symmetric=False,
+                                     array=(idx["upper"] - idx["index"]).round(4).tolist(),
+                                     arrayminus=(idx["index"] - idx["lower"]).round(4).tolist()),
+                        hovertemplate="%{y:.2f}x")
+    fig.update_yaxes(title_text="Valuation index (first year = 1, log scale)", type="log")
+    fig.update_xaxes(title_text="Year", type="category")
+    return _finish(fig, "Repeat-round valuation index: LLM vs other AI", source)
+
+
+def multiples_chart(multiples, source: str = "ledger valuations / data/lab_financials.csv revenue") -> go.Figure:
+    """Post-money valuation over latest revenue (run-rate or annual) at each priced round."""
+    fig = go.Figure()
+    if not multiples.empty:
+        for org, g in multiples.groupby("org_name"):
+            fig.add_scatter(x=g["announced_on"].dt.strftime("%Y-%m-%d").tolist(), y=g["multiple"].round(1).tolist(),
+                            mode="lines+markers", name=str(org), hovertemplate="%{y:,.0f}x")
+    fig.update_yaxes(title_text="Valuation / revenue (x, log scale)", type="log")
+    fig.update_xaxes(title_text="Round date")
+    return _finish(fig, "Valuation-to-revenue multiples at priced rounds", source)

@@ -85,7 +85,9 @@ def funding_by_domain(rounds: pd.DataFrame, period: str = "quarter", start: str 
         amount_usd="sum", rounds="count", median_round_usd="median", mean_round_usd="mean")
     table["mega_rounds"] = grouped["raised_amount_usd"].apply(lambda s: int((s >= MEGA_ROUND_USD).sum()))
     lo = pd.Timestamp(start) if start else usable["announced_on"].min()
-    hi = pd.Timestamp(end) if end else usable["announced_on"].max()
+    # The grid stops at the last round, not at ``end``: periods after the data would show
+    # zero funding where the truth is "not recorded yet".
+    hi = usable["announced_on"].max()
     grid = pd.period_range(lo, hi, freq=_PERIOD_FREQ[period])
     full = pd.MultiIndex.from_product([grid, list(taxonomy.ids)], names=["period", "domain"])
     table = table.reindex(full)
@@ -145,6 +147,9 @@ def llm_share(funding: FundingByDomain, definition: str = "broad", infra_llm_sha
 #: Rounds below this size stand for the "long tail" when allocating uncovered funding by domain.
 SMALL_ROUND_USD = 100e6
 COVERAGE_METRIC = "ai_venture_funding"
+#: The primary publishers of AI-funding totals. Other rows in market_totals.csv are analysts and
+#: aggregators relaying (or re-cutting) such data; they are used, but marked "secondary".
+PRIMARY_PUBLISHERS = ("Crunchbase", "PitchBook", "CB Insights", "Dealroom", "Stanford AI Index")
 ALLOCATIONS = ("ledger_mix", "small_round_mix", "non_llm_tail")
 
 
@@ -174,7 +179,7 @@ class Coverage:
 
 
 def published_totals(market_totals: pd.DataFrame, metric: str = COVERAGE_METRIC,
-                     scope: str = "global") -> pd.DataFrame:
+                     scope: str = "global", publishers: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Full-year published totals per publisher (latest report per publisher and year wins).
 
     Revisions are common (CB Insights restated 2023 from $42.5bn to $54.1bn); the latest
@@ -182,6 +187,8 @@ def published_totals(market_totals: pd.DataFrame, metric: str = COVERAGE_METRIC,
     """
     rows = market_totals[(market_totals["metric"] == metric) & (market_totals["scope"] == scope)
                          & (market_totals["unit"] == "usd")]
+    if publishers is not None:
+        rows = rows[rows["publisher"].isin(publishers)]
     full_year = rows[(rows["period_start"].dt.month == 1) & (rows["period_start"].dt.day == 1)
                      & (rows["period_end"].dt.month == 12) & (rows["period_end"].dt.day == 31)
                      & (rows["period_start"].dt.year == rows["period_end"].dt.year)]
@@ -204,7 +211,8 @@ def _llm_weight(domains: pd.Index, definition: str, infra_llm_share: float, taxo
 
 
 def coverage(rounds: pd.DataFrame, market_totals: pd.DataFrame, definition: str = "broad",
-             infra_llm_share: float = 0.5, taxonomy: Taxonomy | None = None) -> Coverage:
+             infra_llm_share: float = 0.5, taxonomy: Taxonomy | None = None,
+             publishers: tuple[str, ...] | None = None) -> Coverage:
     """Coverage ratio per year and publisher, and the estimated full-market LLM share.
 
     Notes
@@ -234,7 +242,7 @@ def coverage(rounds: pd.DataFrame, market_totals: pd.DataFrame, definition: str 
     small = small.reindex(index=by_year_domain.index, columns=domains, fill_value=0.0)
     weight = _llm_weight(domains, definition, infra_llm_share, taxonomy)
 
-    published = published_totals(market_totals)
+    published = published_totals(market_totals, publishers=publishers)
     ratio_rows, share_rows = [], []
     for year, group in published.groupby("year"):
         if year not in by_year_domain.index:
@@ -251,7 +259,9 @@ def coverage(rounds: pd.DataFrame, market_totals: pd.DataFrame, definition: str 
             "non_llm_tail": 0.0,
         }
         for row in group.itertuples():
-            ratio_rows.append({"year": year, "publisher": row.publisher, "ledger_usd": ledger_total,
+            ratio_rows.append({"year": year, "publisher": row.publisher,
+                               "tier": "primary" if row.publisher in PRIMARY_PUBLISHERS else "secondary",
+                               "ledger_usd": ledger_total,
                                "published_usd": row.published_usd,
                                "coverage": ledger_total / row.published_usd if row.published_usd else float("nan")})
         for allocation in ALLOCATIONS:

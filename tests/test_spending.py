@@ -62,7 +62,7 @@ def test_bad_definition_and_share_are_rejected(ledger):
 
 def test_coverage_arithmetic_by_hand(ledger):
     totals = load_dataset("market_totals", FIXTURES / "market_totals.csv")
-    cov = S.coverage(ledger.rounds, totals, "broad")
+    cov = S.coverage(ledger.rounds, totals, "broad", publishers=None)
     r = cov.ratios.set_index(["year", "publisher"])["coverage"]
     # PubA 2023: the later report ($3bn) supersedes the earlier one ($2bn)
     assert r[(2023, "PubA")] == pytest.approx(1.5 / 3.0)

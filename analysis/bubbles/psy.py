@@ -156,12 +156,61 @@ def _rows(y, lag):
 
 
 @numba.njit(cache=True)
+def _radf_core_lag0(y, minw, badf, bsadf, stats, store):
+    """:func:`_radf_core` for ``lag = 0`` with scalar moments (the common case).
+
+    With co-moments cxx, cxv, cvv of (y_{t-1}, dy_t) the t-ratio is
+    ``cxv * sqrt(df / (cxx * cvv - cxv^2))``; the maximum over r1 is taken on the monotone
+    transform ``sign(t) * t^2`` so that each window costs one division and no square root.
+    """
+    n = y.shape[0]
+    inv = np.empty(n + 1)  # 1 / cnt, so the Welford updates multiply instead of divide
+    inv[0] = 0.0
+    for c in range(1, n + 1):
+        inv[c] = 1.0 / c
+    for r2 in range(minw, n):
+        mx = 0.0
+        mv = 0.0
+        cxx = 0.0
+        cxv = 0.0
+        cvv = 0.0
+        cnt = 0
+        best = -np.inf
+        key = np.nan
+        for t in range(r2, 0, -1):
+            x = y[t - 1]
+            v = y[t] - x
+            cnt += 1
+            dx = x - mx
+            dv = v - mv
+            mx += dx * inv[cnt]
+            mv += dv * inv[cnt]
+            ex = x - mx
+            cxx += dx * ex
+            cxv += dv * ex
+            cvv += dv * (v - mv)
+            if cnt < minw:
+                continue
+            det = cxx * cvv - cxv * cxv
+            key = cxv * abs(cxv) * (cnt - 2) / det if det > 0.0 else np.nan
+            if store:
+                stats[t - 1, r2] = math.copysign(math.sqrt(abs(key)), key)
+            if key > best:  # NaN windows never win
+                best = key
+        badf[r2 - minw] = math.copysign(math.sqrt(abs(key)), key)
+        bsadf[r2 - minw] = math.copysign(math.sqrt(abs(best)), best) if best > -np.inf else np.nan
+
+
+@numba.njit(cache=True)
 def _radf_core(y, minw, lag, badf, bsadf, stats, store):
     """BADF and BSADF for every window end r2 = minw + lag .. T - 1 (serial).
 
     ``badf[i]``/``bsadf[i]`` belong to ``r2 = minw + lag + i``. When ``store`` is true the
     statistic of every window is also written to ``stats[r1, r2]`` (tests only: O(T^2)).
     """
+    if lag == 0:
+        _radf_core_lag0(y, minw, badf, bsadf, stats, store)
+        return
     n = y.shape[0]
     k = lag + 2
     U = _rows(y, lag)
@@ -612,7 +661,7 @@ class Episodes:
 
 def datestamp(result: RadfResult, cv: CriticalValues, min_duration: int | None = None,
               level: float = 0.95, cv_sequence: str = "bsadf", delta: float = 1.0,
-              require_rejection: bool = False) -> Episodes:
+              require_rejection: bool = True) -> Episodes:
     """Date explosive episodes: stretches where BSADF exceeds its critical-value sequence.
 
     Parameters

@@ -141,3 +141,37 @@ SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "hyperscaler_financials": HyperscalerFinancials,
     "market_totals": MarketTotals,
 }
+
+
+#: Market segments of ``data/tickers.csv``; ``benchmark`` rows are the comparison ETFs/indices.
+TICKER_SEGMENTS = [
+    "hyperscaler", "ai_chips", "ai_infrastructure_supplier", "neocloud", "llm_applications",
+    "ai_drug_discovery", "chemistry_materials", "audio_speech", "image_video",
+    "robotics_automation", "autonomous_driving", "healthcare_ai", "benchmark",
+]
+#: Yahoo Finance symbols: letters, digits, class/exchange suffixes (BRK-B, 0700.HK), ^ for indices.
+TICKER_PATTERN = r"^\^?[A-Z0-9][A-Z0-9.=-]*$"
+
+
+class Tickers(_Sourced):
+    """The listed-company universe of the market sections (one row per Yahoo Finance symbol)."""
+
+    ticker: Series[str] = pa.Field(unique=True, str_matches=TICKER_PATTERN)
+    name: Series[str] = pa.Field(str_length={"min_value": 1})
+    exchange: Series[str] = pa.Field(str_length={"min_value": 1})
+    segment: Series[str] = pa.Field(isin=TICKER_SEGMENTS)
+    # "true"/"false" as written in the CSV (pandas cannot coerce text to bool); the market loader
+    # converts. Empty for benchmarks: an index fund is neither LLM-exposed nor not.
+    llm_exposed: Series[str] = pa.Field(nullable=True, isin=["true", "false"])
+    exposure_grade: Series[str] = pa.Field(isin=["high", "medium", "low"])
+    rationale: Series[str] = pa.Field(str_length={"min_value": 1})
+    is_benchmark: Series[str] = pa.Field(isin=["true", "false"])
+    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
+    notes: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(error="segment 'benchmark' and is_benchmark must agree")
+    def benchmark_flag_matches_segment(cls, df: pd.DataFrame) -> pd.Series:
+        return (df["segment"] == "benchmark") == (df["is_benchmark"] == "true")
+
+
+SCHEMAS["tickers"] = Tickers
