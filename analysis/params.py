@@ -12,6 +12,7 @@ import papermill
 import yaml
 
 from analysis.errors import ConfigError, ParameterError
+from analysis.data.schemas import INVESTMENT_TYPES, INVESTOR_TYPES
 from analysis.data.taxonomy import LLM_DEFINITIONS, load_taxonomy
 
 PERIODS = ("month", "quarter", "year")
@@ -90,6 +91,8 @@ def _bool(name: str) -> Callable[[Any], bool]:
 
 def _domain(value: Any) -> str:
     ids = load_taxonomy().ids
+    if value in ("", None, "all"):
+        return ""
     if value not in ids:
         raise ParameterError(f"domain: {value!r} is not a domain of the taxonomy ({', '.join(ids)})")
     return str(value)
@@ -107,6 +110,8 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "infra_llm_share": _share("infra_llm_share"),
     "capex_llm_share": _share("capex_llm_share"),
     "top_n": _int_between("top_n", 1, 100),
+    "round_type": lambda v: "" if v in ("", None, "all") else _choice("round_type", tuple(INVESTMENT_TYPES))(v),
+    "investor_type": lambda v: "" if v in ("", None, "all") else _choice("investor_type", tuple(INVESTOR_TYPES))(v),
 }
 
 

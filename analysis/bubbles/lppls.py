@@ -431,7 +431,7 @@ class Optimizer:
     box, i.e. ~0.025 trading days for tc on a 500-day window), ``ftol`` is relative to the SSE.
     """
 
-    n_candidates: int = 64
+    n_candidates: int = 256
     n_starts: int = 3
     maxfev: int = 400
     xtol: float = 1e-4

@@ -48,6 +48,8 @@ NULL_D = 1.0
 NULL_ETA = 1.0
 #: Folder of the committed Monte Carlo critical-value tables and their generator.
 CV_TABLE_DIR = Path(__file__).resolve().parent / "cv_tables"
+#: Sample sizes with a committed table (lag 0, minw = psy_minw(n)); see cv_tables/generate.py.
+DEFAULT_TABLE_N = (100, 200, 400, 800, 1600)
 _CHUNK = 256  # replications simulated per batch: bounds memory at _CHUNK * n innovations
 
 
@@ -159,38 +161,49 @@ def _rows(y, lag):
 def _radf_core_lag0(y, minw, badf, bsadf, stats, store):
     """:func:`_radf_core` for ``lag = 0`` with scalar moments (the common case).
 
-    With co-moments cxx, cxv, cvv of (y_{t-1}, dy_t) the t-ratio is
-    ``cxv * sqrt(df / (cxx * cvv - cxv^2))``; the maximum over r1 is taken on the monotone
-    transform ``sign(t) * t^2`` so that each window costs one division and no square root.
+    For a fixed ``r2`` the sums of x = y_{t-1} - y_{r2-1}, v = dy_t - dy_{r2} and their
+    products grow as ``r1`` moves back; co-moments follow as ``sxx - sx^2 / n`` etc. Shifting by
+    the values at the window end keeps the shifted means of the order of the within-window
+    spread (a random walk's distance from its end point grows like its spread), so the
+    subtraction loses at most a digit or two even for trending series, while the independent
+    running sums pipeline far better than Welford's serial mean updates. With co-moments
+    cxx, cxv, cvv the t-ratio is ``cxv * sqrt(df / (cxx * cvv - cxv^2))``; the maximum over
+    ``r1`` is taken on the monotone transform ``sign(t) * t^2`` (one division, no root).
     """
     n = y.shape[0]
-    inv = np.empty(n + 1)  # 1 / cnt, so the Welford updates multiply instead of divide
+    inv = np.empty(n + 1)
     inv[0] = 0.0
     for c in range(1, n + 1):
         inv[c] = 1.0 / c
+    dy = np.empty(n)
+    dy[0] = 0.0
+    for t in range(1, n):
+        dy[t] = y[t] - y[t - 1]
     for r2 in range(minw, n):
-        mx = 0.0
-        mv = 0.0
-        cxx = 0.0
-        cxv = 0.0
-        cvv = 0.0
-        cnt = 0
+        x0 = y[r2 - 1]
+        v0 = dy[r2]
+        sx = 0.0
+        sv = 0.0
+        sxx = 0.0
+        sxv = 0.0
+        svv = 0.0
         best = -np.inf
         key = np.nan
         for t in range(r2, 0, -1):
-            x = y[t - 1]
-            v = y[t] - x
-            cnt += 1
-            dx = x - mx
-            dv = v - mv
-            mx += dx * inv[cnt]
-            mv += dv * inv[cnt]
-            ex = x - mx
-            cxx += dx * ex
-            cxv += dv * ex
-            cvv += dv * (v - mv)
+            x = y[t - 1] - x0
+            v = dy[t] - v0
+            sx += x
+            sv += v
+            sxx += x * x
+            sxv += x * v
+            svv += v * v
+            cnt = r2 - t + 1
             if cnt < minw:
                 continue
+            h = inv[cnt]
+            cxx = sxx - sx * sx * h
+            cxv = sxv - sx * sv * h
+            cvv = svv - sv * sv * h
             det = cxx * cvv - cxv * cxv
             key = cxv * abs(cxv) * (cnt - 2) / det if det > 0.0 else np.nan
             if store:

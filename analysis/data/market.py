@@ -417,6 +417,14 @@ def _is_rate_limit(exc: BaseException) -> bool:
     return isinstance(exc, YFRateLimitError) or bool(_RATE_LIMIT_TEXT.search(f"{type(exc).__name__} {exc}"))
 
 
+def _said(logs: list[str], ticker: str) -> str:
+    """The most telling yfinance message: its per-ticker summary line if any, else the last one."""
+    if not logs:
+        return ""
+    tagged = [m for m in logs if f"['{ticker}']" in m or f"${ticker}:" in m]
+    return _short((tagged or logs)[-1])
+
+
 def _short(text: str, limit: int = 160) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -635,7 +643,7 @@ class YFinanceProvider:
                                multi_level_index=True)
 
         def classify(ticker, raw, error, logs) -> _Answer:
-            said = _short(" | ".join(logs)) if logs else ""
+            said = _said(logs, ticker)
             if error is not None:
                 status = RATE_LIMITED if _is_rate_limit(error) else ERROR
                 return _Answer(status, None, _short(f"{type(error).__name__}: {error}"))
@@ -648,9 +656,9 @@ class YFinanceProvider:
                 except _ShapeError as exc:
                     return _Answer(BAD_SHAPE, None, _short(f"unexpected frame: {exc}"))
             if frame.empty:
-                if _RATE_LIMIT_TEXT.search(said):
+                if _RATE_LIMIT_TEXT.search(" ".join(logs)):
                     return _Answer(RATE_LIMITED, None, said)
-                if _NETWORK_TEXT.search(said):
+                if _NETWORK_TEXT.search(" ".join(logs)):
                     return _Answer(ERROR, None, f"network: {said}")
                 return _Answer(EMPTY, None, said or "no rows returned")
             return _Answer(OK, frame, said, adjustment)
@@ -666,7 +674,7 @@ class YFinanceProvider:
             return (handle.quarterly_cashflow, handle.quarterly_income_stmt, handle.quarterly_balance_sheet)
 
         def classify(ticker, statements, error, logs) -> _Answer:
-            said = _short(" | ".join(logs)) if logs else ""
+            said = _said(logs, ticker)
             if error is not None:
                 status = RATE_LIMITED if _is_rate_limit(error) else ERROR
                 return _Answer(status, None, _short(f"{type(error).__name__}: {error}"))
@@ -675,9 +683,9 @@ class YFinanceProvider:
             except _ShapeError as exc:
                 return _Answer(BAD_SHAPE, None, _short(f"unexpected statement: {exc}"))
             if frame.empty:
-                if _RATE_LIMIT_TEXT.search(said):
+                if _RATE_LIMIT_TEXT.search(" ".join(logs)):
                     return _Answer(RATE_LIMITED, None, said)
-                if _NETWORK_TEXT.search(said):
+                if _NETWORK_TEXT.search(" ".join(logs)):
                     return _Answer(ERROR, None, f"network: {said}")
                 return _Answer(EMPTY, None, said or "no quarterly statements (funds have none)")
             return _Answer(OK, frame, said, "as_reported")
@@ -1112,6 +1120,9 @@ def refresh(tickers: Sequence[str] | None = None, *, start: str | None = None, e
             outcomes.extend(TickerOutcome(t, FUNDAMENTALS, TIMEOUT, message="no time left after prices")
                             for t in fundamentals)
     status_rows = market_status(tickers, cache=cache).table
+    # A fund has no statements: an empty answer with nothing cached is not a missing file.
+    no_statements = {o.ticker for o in outcomes if o.kind == FUNDAMENTALS and o.status == EMPTY}
+    fundamentals = [t for t in fundamentals if t not in no_statements or cache.path(t, FUNDAMENTALS).exists()]
     if fundamentals:
         fund_status = market_status(fundamentals, cache=cache, kinds=(FUNDAMENTALS,)).table
         status_rows = pd.concat([status_rows, fund_status], ignore_index=True)

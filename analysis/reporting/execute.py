@@ -112,6 +112,8 @@ def run_notebook(notebook: Path, params: dict, as_of: str, job: str | None = Non
     executed_path = staging / f"{job}.ipynb"
     started = time.monotonic()
     try:
+        # Kernels inherit the environment: tell notebooks that nobody can click (no widgets).
+        os.environ["AIBUBBLE_HEADLESS"] = "1"
         try:
             papermill.execute_notebook(
                 str(notebook), str(executed_path), parameters=params, kernel_name=config.KERNEL_NAME,

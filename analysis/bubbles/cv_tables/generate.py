@@ -27,7 +27,7 @@ import numpy as np
 from analysis.bubbles import psy
 
 #: The default grid: common sample sizes, PSY default minimum window, no lags.
-DEFAULT_N = (100, 200, 400, 800, 1600)
+DEFAULT_N = psy.DEFAULT_TABLE_N
 DEFAULT_NREP = 10_000
 DEFAULT_SEED = 20150401  # any fixed number; recorded in each table
 

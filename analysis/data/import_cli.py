@@ -1,0 +1,109 @@
+"""``aibubble import crunchbase|pitchbook``: thin CLI handlers over :mod:`analysis.data.importers`.
+
+``add_import_parser(subparsers)`` registers the ``import`` command on the main parser; the
+handlers print the import summary and return 0, and let :class:`~analysis.errors.AIBubbleError`
+propagate so the CLI prints them as one line each with a non-zero exit code.
+``python -m analysis.data.import_cli crunchbase ...`` runs the same handlers standalone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from analysis import config
+from analysis.errors import AIBubbleError, DataValidationError
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, metavar="LEDGER.csv", help="ledger CSV to write")
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--report", metavar="COMPANIES.csv",
+                        help="also write the per-company classification (domain, rule that fired)")
+    parser.add_argument("--ai-filter", choices=("rules", "strict", "all"), default="rules",
+                        help="which companies are AI: an AI category or any domain rule (rules, default); "
+                             "an AI category only (strict); every company (all: the export is AI-only)")
+
+
+def cmd_crunchbase(args: argparse.Namespace) -> int:
+    """Import a Crunchbase bulk export (funding_rounds.csv + organizations.csv)."""
+    from analysis.data.importers import import_crunchbase
+
+    result = import_crunchbase(args.funding_rounds, args.organizations, investors=args.investors,
+                               ai_filter=args.ai_filter)
+    return _write(result, args)
+
+
+def cmd_pitchbook(args: argparse.Namespace) -> int:
+    """Import a PitchBook deals export."""
+    from analysis.data.importers import import_pitchbook
+
+    result = import_pitchbook(args.deals, deal_size_unit=args.deal_size_unit, ai_filter=args.ai_filter)
+    return _write(result, args)
+
+
+def _write(result, args: argparse.Namespace) -> int:
+    from analysis.data.importers import write_company_report, write_ledger
+
+    out = write_ledger(result.ledger, Path(args.out), overwrite=args.force)
+    print(result.report())
+    print(f"wrote {config.display_path(out)} ({result.rows_kept:,} rounds)")
+    if args.report:
+        report = write_company_report(result, Path(args.report))
+        print(f"wrote {config.display_path(report)} ({len(result.companies):,} companies)")
+    return 0
+
+
+def add_import_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``import`` with ``crunchbase`` and ``pitchbook`` sub-commands; return its parser."""
+    imp = subparsers.add_parser("import", help="import a Crunchbase or PitchBook export as a funding ledger",
+                                description="Build a funding ledger from your own Crunchbase or PitchBook "
+                                            "export, classified into the taxonomy's AI domains.")
+    sub = imp.add_subparsers(dest="import_source", required=True, metavar="{crunchbase,pitchbook}")
+
+    cb = sub.add_parser("crunchbase", help="Crunchbase bulk export (funding_rounds.csv + organizations.csv)")
+    cb.add_argument("--funding-rounds", required=True, metavar="FILE.csv", help="funding_rounds.csv")
+    cb.add_argument("--organizations", required=True, metavar="FILE.csv", help="organizations.csv")
+    cb.add_argument("--investors", metavar="FILE.csv",
+                    help="optional investors.csv (uuid, name) to name lead investors")
+    _common(cb)
+    cb.set_defaults(func=cmd_crunchbase)
+
+    pb = sub.add_parser("pitchbook", help="PitchBook deals export")
+    pb.add_argument("--deals", required=True, metavar="FILE.csv", help="deals export CSV")
+    pb.add_argument("--deal-size-unit", choices=("millions", "usd"), default="millions",
+                    help="unit of DEAL_SIZE and valuations (PitchBook exports: USD millions)")
+    _common(pb)
+    pb.set_defaults(func=cmd_pitchbook)
+    return imp
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry point with the same error handling as ``aibubble``."""
+    parser = argparse.ArgumentParser(prog="aibubble-import", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    add_import_parser(parser.add_subparsers(dest="command", required=True))
+    # Allow both "crunchbase ..." and "import crunchbase ..." standalone.
+    argv = list(sys.argv[1:] if argv is None else argv)
+    sources = [i for i, a in enumerate(argv) if a in ("crunchbase", "pitchbook")]
+    if sources and "import" not in argv[:sources[0]]:
+        argv.insert(sources[0], "import")
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except DataValidationError as exc:
+        if args.debug:
+            raise
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return exc.exit_code
+    except AIBubbleError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

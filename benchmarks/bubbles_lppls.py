@@ -1,0 +1,201 @@
+"""Benchmark: LPPLS confidence (ours vs the ``lppls`` package) and the universe sweep.
+
+One run, side by side, ratios printed:
+
+1. LPPLS confidence over 20 end dates (every 5th trading day) x 16 windows (500 down to 125
+   trading days by 25) on NVDA closes read in place from ../shared/market (synthetic
+   LPPLS + random-walk series when absent). Ours: :func:`analysis.bubbles.lppls.confidence`
+   in one process. Reference: ``lppls.LPPLS.mp_compute_nested_fits(workers=1,
+   window_size=500, smallest_window_size=100, outer_increment=5, inner_increment=25,
+   max_searches=25)`` - the same 320 windows. Compilation (numba) is timed separately for
+   both: ours cold (empty numba cache, in a subprocess) and warm (cache hit); theirs has no
+   on-disk cache, so its first-call compile is paid by every new process.
+2. Fit quality on the same windows: SSE of each of their fits re-evaluated on our objective
+   (same model; linear parameters by OLS), for fits inside our search box.
+3. Universe sweep (PSY + monthly LPPLS + run-up over every stock CSV in the snapshot):
+   1 worker, 2 local processes and a 2-worker ``dask.distributed.LocalCluster``.
+
+Run: ``.venv/bin/python benchmarks/bubbles_lppls.py`` (about 3-4 minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analysis.bubbles import lppls as L  # noqa: E402
+from analysis.bubbles import sweep as S  # noqa: E402
+
+MARKET = ROOT.parent / "shared" / "market"
+N_ENDS, STEP, LONGEST, SHORTEST, INNER = 20, 5, 500, 125, 25
+
+
+def load_close(path: Path) -> pd.Series:
+    df = pd.read_csv(path, parse_dates=["Date"], index_col="Date")
+    return df["Close"].dropna()
+
+
+def synthetic(n: int, seed: int = 0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    dt = n - 1 + 40 - t
+    lp = 4 - 0.1 * dt ** 0.5 * (1 + 0.05 * np.cos(9 * np.log(dt))) + rng.normal(0, 0.01, n)
+    return pd.Series(np.exp(lp), index=pd.bdate_range("2020-01-01", periods=n))
+
+
+def cold_compile_seconds() -> float:
+    """Warm-up in a fresh interpreter with an empty numba cache: the one-time compile cost."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, NUMBA_CACHE_DIR=tmp)
+        code = "from analysis.bubbles import lppls; print(lppls.warmup())"
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                             text=True, check=True)
+        return float(out.stdout.strip().splitlines()[-1])
+
+
+def warm_cache_seconds() -> float:
+    """Warm-up in a fresh interpreter with the default (populated) cache."""
+    code = "from analysis.bubbles import lppls; print(lppls.warmup())"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def row(name, ours, ref, unit="s"):
+    ratio = ref / ours if ours > 0 else float("nan")
+    print(f"{name:<52} {ours:>10.3f} {ref:>10.3f} {ratio:>8.1f}x  ({unit}; ratio = reference / ours)")
+
+
+def main() -> None:
+    from lppls import lppls as ref_lppls
+
+    nvda = MARKET / "stocks" / "NVDA.csv"
+    if nvda.is_file():
+        series, label = load_close(nvda), "NVDA (../shared/market, read in place)"
+    else:
+        print(f"{nvda} not found: using a synthetic LPPLS series instead")
+        series, label = synthetic(2000), "synthetic LPPLS"
+    n_obs = LONGEST + (N_ENDS - 1) * STEP
+    s = series.iloc[-n_obs:]
+    y = np.log(s.to_numpy())
+    t = np.arange(n_obs, dtype=float)
+    ends = s.index[LONGEST - 1::STEP]
+    windows = L.default_windows(LONGEST, SHORTEST, INNER)
+    assert len(ends) == N_ENDS and len(windows) == 16
+    print(f"series: {label}, {n_obs} obs ending {s.index[-1].date()}; {N_ENDS} end dates x "
+          f"{len(windows)} windows = {N_ENDS * len(windows)} fits\n")
+
+    # ---- compilation, reported apart from the run
+    cold = cold_compile_seconds()
+    warm = warm_cache_seconds()
+    t0 = time.perf_counter()
+    L.warmup()
+    inproc = time.perf_counter() - t0
+    model = ref_lppls.LPPLS(np.array([t[:60], y[:60]]))
+    random.seed(0)
+    t0 = time.perf_counter()
+    model.fit(25)
+    ref_compile = time.perf_counter() - t0
+
+    # ---- the timed runs (one process each)
+    t0 = time.perf_counter()
+    ours = L.confidence(s, ends, windows, seed=0)
+    t_ours = time.perf_counter() - t0
+    model = ref_lppls.LPPLS(np.array([t, y]))
+    random.seed(0)
+    devnull = open(os.devnull, "w")
+    stderr, sys.stderr = sys.stderr, devnull  # tqdm progress bar
+    try:
+        t0 = time.perf_counter()
+        res = model.mp_compute_nested_fits(workers=1, window_size=LONGEST,
+                                           smallest_window_size=SHORTEST - INNER,
+                                           outer_increment=STEP, inner_increment=INNER,
+                                           max_searches=25)
+        t_ref = time.perf_counter() - t0
+    finally:
+        sys.stderr = stderr
+    n_ref = sum(len(r["res"]) for r in res)
+
+    # ---- fit quality on the same windows
+    ratios, out_of_box, failed = [], 0, 0
+    ours_fits = ours.fits.set_index(["end", "window"])
+    for k, r in enumerate(res):
+        end_pos = LONGEST - 1 + k * STEP
+        for fr in r["res"]:
+            w = int(round(fr["t2"] - fr["t1"])) + 1
+            if fr["tc"] == 0:
+                failed += 1
+                continue
+            tc_local = fr["tc"] - fr["t1"]
+            inside = (w - 1 < tc_local <= w - 1 + L.default_tc_horizon(w) and 0.01 <= fr["m"] <= 0.99
+                      and 2 <= fr["w"] <= 25)
+            if not inside:
+                out_of_box += 1
+                continue
+            ywin = y[end_pos - w + 1:end_pos + 1]
+            theirs = L.sse_at(ywin, tc_local, fr["m"], fr["w"])[0]
+            mine = ours_fits.loc[(s.index[end_pos], w), "sse"]
+            ratios.append(mine / theirs)
+    ratios = np.array(ratios)
+
+    print(f"{'LPPLS confidence, 320 fits':<52} {'ours':>10} {'lppls':>10} {'ratio':>9}")
+    row("wall time, 1 process", t_ours, t_ref)
+    row("per fit (ms)", 1000 * t_ours / len(ours.fits), 1000 * t_ref / n_ref, "ms")
+    print(f"{'compile: ours cold (empty cache) / lppls first call':<52} {cold:>10.3f} {ref_compile:>10.3f}")
+    print(f"{'compile: ours warm (numba cache hit, new process)':<52} {warm:>10.3f}")
+    print(f"{'compile: ours in this process after the above':<52} {inproc:>10.3f}")
+    print(f"\nfit quality: {len(ratios)} of their fits inside our search box (out of box: "
+          f"{out_of_box}, failed: {failed}); SSE ours/theirs: median {np.median(ratios):.6f}, "
+          f"max {ratios.max():.9f}, share <= 1 + 1e-6: {(ratios <= 1 + 1e-6).mean():.3f}"
+          if len(ratios) else "fit quality: no comparable fits")
+    print(f"mean pos_conf ours {ours.table['pos_conf'].mean():.3f}, neg_conf "
+          f"{ours.table['neg_conf'].mean():.3f} (our filters)\n")
+
+    # ---- universe sweep
+    stocks = sorted((MARKET / "stocks").glob("*.csv")) if MARKET.is_dir() else []
+    if stocks:
+        prices = {p.stem: load_close(p) for p in stocks}
+        spy = MARKET / "etfs" / "SPY.csv"
+        market = load_close(spy) if spy.is_file() else None
+    else:
+        prices = {f"SYN{i}": synthetic(1500, seed=i) for i in range(6)}
+        market = synthetic(1500, seed=99)
+    cfg = S.SweepConfig()
+    print(f"universe sweep: {len(prices)} tickers, PSY on the last {cfg.psy_nobs} obs, LPPLS "
+          f"confidence at {cfg.lppls_months} month-ends x {len(cfg.lppls_windows)} windows, run-up")
+    times = {}
+    r1 = S.sweep(prices, market, config=cfg, workers=1)
+    times["1 worker (in-process)"] = r1.wall_seconds
+    r2 = S.sweep(prices, market, config=cfg, workers=2)
+    times["2 local processes (spawn, incl. start-up)"] = r2.wall_seconds
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster, \
+            Client(cluster) as client:
+        client.run(L.warmup)  # compile/cache-load on the workers outside the timing
+        r3 = S.sweep(prices, market, config=cfg, executor=S.DaskExecutor(client=client))
+        times["dask LocalCluster, 2 workers"] = r3.wall_seconds
+    same = (r1.lppls.equals(r2.lppls) and r1.lppls.equals(r3.lppls)
+            and r1.latest.equals(r2.latest) and r1.latest.equals(r3.latest))
+    base = times["1 worker (in-process)"]
+    print(f"{'executor':<52} {'seconds':>10} {'speed-up':>9}")
+    for k, v in times.items():
+        print(f"{k:<52} {v:>10.2f} {base / v:>8.2f}x")
+    print(f"identical results across executors: {same}; errors: {r1.errors or 'none'}")
+    per_task = r1.seconds.sum()
+    print("in-process seconds by task: " + ", ".join(f"{k} {v:.1f}" for k, v in per_task.items()))
+
+
+if __name__ == "__main__":
+    main()
