@@ -254,7 +254,7 @@ class SegmentBaskets:
 
     @property
     def levels(self) -> pd.DataFrame:
-        return pd.concat({k: b.level for k, b in self.baskets.items()}, axis=1)
+        return pd.concat({k: b.level for k, b in self.baskets.items()}, axis=1, sort=True)
 
     def summary(self) -> pd.DataFrame:
         if not self.baskets:
@@ -353,7 +353,7 @@ def relative_strength(levels: pd.Series | pd.DataFrame, benchmarks: pd.Series | 
     ratio_rows, table_rows = [], []
     for s in X.columns:
         for b in B.columns:
-            pair = pd.concat([X[s], B[b]], axis=1, keys=["x", "b"]).dropna()
+            pair = pd.concat([X[s], B[b]], axis=1, keys=["x", "b"], sort=True).dropna()
             if len(pair) < 2:
                 continue
             ratio = (pair["x"] / pair["x"].iloc[0]) / (pair["b"] / pair["b"].iloc[0])

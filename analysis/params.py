@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Callable
 
-import papermill
+
 import yaml
 
 from analysis.errors import ConfigError, ParameterError
@@ -128,6 +128,8 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
 
 def notebook_defaults(notebook: Path) -> dict[str, Any]:
     """The names and default values of a notebook's ``parameters`` cell."""
+    import papermill  # heavy import: only the CLI needs it, not the notebooks' validation cell
+
     declared = papermill.inspect_notebook(str(notebook))
     defaults = {}
     for name, info in declared.items():

@@ -13,6 +13,13 @@ import pandas as pd
 
 from analysis.data.taxonomy import LLM_DEFINITIONS, Taxonomy, load_taxonomy
 
+# Direct module imports: ``statsmodels.api`` pulls in every model (~1.4 s), which a briefing
+# run would pay at every start.
+from statsmodels.genmod.families import Binomial
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tsa.statespace.structural import UnobservedComponents
+
 MEGA_ROUND_USD = 1e9
 _PERIOD_FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 
@@ -342,7 +349,6 @@ def break_test(periods: pd.PeriodIndex, share, break_date: pd.Timestamp = CHATGP
     Econometrica 28(3), 591-605.
     """
     import numpy as np
-    import statsmodels.api as sm
 
     y = _logit(share)
     t = _elapsed(periods)
@@ -351,7 +357,7 @@ def break_test(periods: pd.PeriodIndex, share, break_date: pd.Timestamp = CHATGP
         raise ValueError("the break test needs at least two periods on each side of the break date")
     t0 = t[post.argmax()]
     X = np.column_stack([np.ones_like(t), t, post, post * (t - t0)])
-    fit = sm.OLS(y, X).fit()
+    fit = OLS(y, X).fit()
     test = fit.f_test(np.array([[0, 0, 1, 0], [0, 0, 0, 1.0]]))
     first_post = str(periods[int(post.argmax())])
     return BreakTest(break_date, first_post, float(np.squeeze(test.fvalue)), float(test.pvalue),
@@ -416,7 +422,6 @@ def fit_trend(periods: pd.PeriodIndex, share, weights=None, break_date: pd.Times
     variables. Journal of Applied Econometrics 11(6), 619-632.
     """
     import numpy as np
-    import statsmodels.api as sm
 
     s = np.asarray(share, dtype=float)
     per_year = {"Q": 4.0, "M": 12.0, "Y": 1.0}[periods.freqstr[0]]
@@ -429,7 +434,7 @@ def fit_trend(periods: pd.PeriodIndex, share, weights=None, break_date: pd.Times
     else:
         X = np.column_stack([np.ones_like(t), t])
         names = ["const", "trend"]
-    fit = sm.GLM(s, X, family=sm.families.Binomial(), var_weights=weights).fit(cov_type="HC1")
+    fit = GLM(s, X, family=Binomial(), var_weights=weights).fit(cov_type="HC1")
     params = pd.Series(fit.params, index=names)
     cov = pd.DataFrame(fit.cov_params(), index=names, columns=names)
     if "post_trend" in names:  # slope after the break = trend + post_trend
@@ -448,12 +453,11 @@ def forecast_share(periods: pd.PeriodIndex, share, horizon: int = 8, alpha: floa
     Intervals are computed on the logit scale and mapped back, so they stay inside (0, 1).
     """
     import numpy as np
-    import statsmodels.api as sm
 
     # Dropped periods become missing observations, which the Kalman filter skips.
     full = pd.period_range(periods[0], periods[-1], freq=periods.freq)
     y = pd.Series(_logit(share), index=periods).reindex(full).to_numpy()
-    model = sm.tsa.UnobservedComponents(y, level="local linear trend")
+    model = UnobservedComponents(y, level="local linear trend")
     fit = model.fit(disp=False, maxiter=500)
     fc = fit.get_forecast(horizon)
     ci = np.asarray(fc.conf_int(alpha=alpha))
@@ -464,7 +468,6 @@ def forecast_share(periods: pd.PeriodIndex, share, horizon: int = 8, alpha: floa
 
 def _diagnostics(periods: pd.PeriodIndex, share) -> pd.DataFrame:
     import numpy as np
-    import statsmodels.api as sm
     from statsmodels.stats.diagnostic import acorr_ljungbox
     from statsmodels.stats.stattools import jarque_bera
 
@@ -473,7 +476,7 @@ def _diagnostics(periods: pd.PeriodIndex, share) -> pd.DataFrame:
     post = np.asarray(periods.start_time > CHATGPT_LAUNCH, dtype=float)
     X = np.column_stack([np.ones_like(t), t, post, post * (t - t[post.argmax()])]) if 2 <= post.sum() < len(y) - 1 \
         else np.column_stack([np.ones_like(t), t])
-    resid = sm.OLS(y, X).fit().resid
+    resid = OLS(y, X).fit().resid
     lags = max(1, min(4, len(resid) // 5))
     lb = acorr_ljungbox(resid, lags=[lags], return_df=True)
     jb_stat, jb_p, _, _ = jarque_bera(resid)

@@ -89,7 +89,7 @@ def repeat_round_index(pairs: pd.DataFrame, period: str = "Y", segment: str = "a
     Bailey, M. J., Muth, R. F. and Nourse, H. O. (1963). A regression method for real estate
     price index construction. Journal of the American Statistical Association 58(304), 933-942.
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
     if pairs.empty:
         raise ValueError(f"no repeat-round pairs for segment {segment!r}")
@@ -107,7 +107,7 @@ def repeat_round_index(pairs: pd.DataFrame, period: str = "Y", segment: str = "a
         X[row, pos[b]] += 1.0
     X = X[:, 1:]  # base period normalised to zero
     identified = X.any(axis=0)
-    fit = sm.OLS(y, X[:, identified]).fit()
+    fit = OLS(y, X[:, identified]).fit()
     log_index = np.full(len(grid), np.nan)
     se = np.full(len(grid), np.nan)
     log_index[0], se[0] = 0.0, 0.0

@@ -20,11 +20,15 @@ companies that no domain rule places go to ``other_ai``.
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis.data.taxonomy import Taxonomy, load_taxonomy
 from analysis.errors import ParameterError
@@ -134,50 +138,56 @@ def classify_companies(companies: pd.DataFrame, taxonomy: Taxonomy | None = None
             category_rank.setdefault(cat, r)
     ai_categories = tax.ai_categories
 
+    names_of = np.array(list(category_rank), dtype=object)
+    rank_of = np.array(list(category_rank.values()), dtype=np.int64)
     for column, kind in (("categories", "category"), ("category_groups", "category_group")):
         if column not in companies:
             continue
-        items = _explode(companies[column], sep)
-        if items.empty:
+        pos, names = _explode(companies[column], sep)
+        if len(names) == 0:
             continue
-        pos, names = items["pos"].to_numpy(), items["name"]
-        # AI flag: any listed category/group in ai_categories (first one kept for the note).
-        ai_hits = items[names.isin(ai_categories).to_numpy()].drop_duplicates("pos")
-        first_ai = ai_hits["pos"].to_numpy()
-        new_ai = first_ai[~is_ai_category[first_ai]]
-        ai_category_name[new_ai] = ai_hits.set_index("pos").loc[new_ai, "name"].to_numpy()
-        is_ai_category[first_ai] = True
-        # Domain: the best-ranked category of companies still unclassified.
-        r = names.map(category_rank).to_numpy(dtype=float)
-        hit = ~np.isnan(r) & (rule[pos] == "none")
-        if not hit.any():
+        # AI flag: any listed category/group in ai_categories (the first one kept for the note).
+        ai_hit = np.flatnonzero(_to_bool(pc.is_in(names, value_set=pa.array(sorted(ai_categories), pa.string()))))
+        first_pos, first_at = np.unique(pos[ai_hit], return_index=True)
+        new = ~is_ai_category[first_pos]
+        ai_category_name[first_pos[new]] = names.take(pa.array(ai_hit[first_at[new]])).to_pylist()
+        is_ai_category[first_pos] = True
+        # Domain: the best-ranked category of each company still unclassified.
+        idx = pc.index_in(names, value_set=pa.array(names_of.tolist(), pa.string()))
+        idx = idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        hit = np.flatnonzero((idx >= 0) & (rule[pos] == "none"))
+        if hit.size == 0:
             continue
-        best = (pd.DataFrame({"pos": pos[hit], "rank": r[hit].astype(np.int64), "name": names.to_numpy()[hit]})
-                .sort_values(["pos", "rank"], kind="stable").drop_duplicates("pos"))
-        p = best["pos"].to_numpy()
-        rank[p] = best["rank"].to_numpy()
-        rule[p] = kind
-        matched[p] = best["name"].to_numpy()
+        r = rank_of[idx[hit]]
+        order_ = np.lexsort((r, pos[hit]))
+        winners_pos, first = np.unique(pos[hit][order_], return_index=True)
+        chosen = hit[order_][first]
+        rank[winners_pos] = rank_of[idx[chosen]]
+        rule[winners_pos] = kind
+        matched[winners_pos] = names.take(pa.array(chosen)).to_pylist()
 
     if "text" in companies:
-        text = companies["text"].astype("string[pyarrow]")
-        todo = np.flatnonzero((rule == "none") & text.notna().to_numpy())
-        for r, domain_id in enumerate(order):
-            patterns = tax[domain_id].keywords
-            if not patterns or todo.size == 0:
-                continue
-            combined = "|".join(f"(?:{p.pattern})" for p in patterns)
-            sub = text.iloc[todo]
-            mask = _regex_mask(sub, combined)
-            winners = todo[mask]
-            if winners.size == 0:
-                continue
-            compiled = re.compile(combined, re.IGNORECASE)
-            found = [compiled.search(t) for t in text.iloc[winners].tolist()]
-            rank[winners] = r
-            rule[winners] = "keyword"
-            matched[winners] = [m.group(0) if m else None for m in found]
-            todo = todo[~mask]
+        text = _arrow(companies["text"])
+        todo = np.flatnonzero((rule == "none") & _to_bool(pc.is_valid(text)))
+        domains = [(r, d) for r, d in enumerate(order) if tax[d].keywords]
+        if todo.size and domains:
+            candidates = text.take(pa.array(todo))
+            patterns = ["|".join(f"(?:{p.pattern})" for p in tax[d].keywords) for _, d in domains]
+            # pyarrow releases the GIL, so the per-domain scans run in parallel; the first
+            # domain in classifier_order that matches still wins below.
+            with ThreadPoolExecutor(max_workers=min(len(patterns), os.cpu_count() or 1)) as pool:
+                masks = list(pool.map(lambda pat: _regex_mask(candidates, pat), patterns))
+            open_ = np.ones(todo.size, dtype=bool)
+            for (r, _), pattern, mask in zip(domains, patterns, masks):
+                win = mask & open_
+                if not win.any():
+                    continue
+                winners = todo[win]
+                compiled = re.compile(pattern, re.IGNORECASE)
+                rank[winners] = r
+                rule[winners] = "keyword"
+                matched[winners] = [_first_match(compiled, t) for t in text.take(pa.array(winners)).to_pylist()]
+                open_ &= ~win
 
     fired = rule != "none"
     if ai_filter == "rules":
@@ -200,27 +210,44 @@ def classify_companies(companies: pd.DataFrame, taxonomy: Taxonomy | None = None
     return Classification(table, ai_filter)
 
 
-def _explode(lists: pd.Series, sep: str) -> pd.DataFrame:
-    """Long frame (pos, name) of the stripped, lower-cased items of separated lists."""
-    s = lists.astype("string[pyarrow]")
-    parts = s.str.lower().str.split(sep)
-    pos = np.repeat(np.arange(len(s)), parts.str.len().fillna(0).astype(np.int64).to_numpy())
-    flat = parts.dropna().explode()
-    names = pd.Series(flat.to_numpy(), dtype="string[pyarrow]").str.strip()
-    out = pd.DataFrame({"pos": pos, "name": names})
-    return out[out["name"].notna() & (out["name"] != "")].reset_index(drop=True)
+def _arrow(values: pd.Series) -> pa.Array:
+    """A single pyarrow string array (nulls for missing) without a detour through Python objects."""
+    arr = getattr(values.array, "_pa_array", None)
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pa.array(values.astype(object).where(values.notna(), None), type=pa.string(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr
 
 
-def _regex_mask(text: pd.Series, pattern: str) -> np.ndarray:
+def _to_bool(arr) -> np.ndarray:
+    return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _explode(lists: pd.Series, sep: str) -> tuple[np.ndarray, pa.Array]:
+    """Positions and stripped, lower-cased items of separated lists (empty items removed)."""
+    split = pc.split_pattern(_arrow(lists), sep)
+    names = pc.utf8_lower(pc.utf8_trim_whitespace(pc.list_flatten(split)))
+    pos = pc.list_parent_indices(split).to_numpy(zero_copy_only=False).astype(np.int64)
+    keep = _to_bool(pc.not_equal(names, ""))
+    if not keep.all():
+        names = names.filter(pa.array(keep))
+        pos = pos[keep]
+    return pos, names
+
+
+def _regex_mask(text: pa.Array, pattern: str) -> np.ndarray:
     """Case-insensitive regex search over a pyarrow string series, falling back to ``re``."""
     try:
-        import pyarrow.compute as pc
+        return _to_bool(pc.match_substring_regex(text, pattern, ignore_case=True))
+    except pa.ArrowInvalid:  # RE2 cannot compile the pattern (look-around, back-reference)
+        compiled = re.compile(pattern, re.IGNORECASE)
+        return np.array([bool(t is not None and compiled.search(t)) for t in text.to_pylist()], dtype=bool)
 
-        arr = text.array._pa_array  # the ChunkedArray behind an ArrowStringArray
-        hits = pc.match_substring_regex(arr, pattern, ignore_case=True)
-        return np.asarray(hits.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-    except Exception:  # RE2 cannot compile the pattern (or pyarrow internals changed)
-        return text.str.contains(pattern, flags=re.IGNORECASE, regex=True, na=False).to_numpy(dtype=bool)
+
+def _first_match(compiled: re.Pattern, text: str) -> str | None:
+    m = compiled.search(text)
+    return m.group(0) if m else None  # RE2 and re disagree only at non-ASCII word boundaries
 
 
 def _notes(table: pd.DataFrame) -> pd.Series:

@@ -360,6 +360,7 @@ def read_price_csv(path: os.PathLike | str, ticker: str | None = None,
             problems.append(Problem(shown, line, date_label, raw, "not a date (expected e.g. 2024-01-31)"))
         elif value > today:
             problems.append(Problem(shown, line, date_label, raw, "date is in the future"))
+    parsed = [None if v is None or v > today else v for v in parsed]
     entries = []
     for tk, fields in layout.columns.items():
         labels = layout.labels.get(tk, {})

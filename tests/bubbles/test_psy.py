@@ -24,7 +24,7 @@ exuber = pytest.importorskip("exuber")
 
 def _bubble(n: int, te: int, tf: int, rng, c: float = 1.0, alpha: float = 0.6,
             sigma: float = 6.79) -> np.ndarray:
-    """PSY (2015, eq. 13) single-bubble DGP (from Phillips, Wu and Yu 2011): a random walk,
+    """PSY (2015) single-bubble DGP (from Phillips, Wu and Yu 2011): a random walk,
     mildly explosive ``y_t = delta * y_{t-1} + e_t`` with ``delta = 1 + c n^-alpha`` for
     ``te <= t <= tf``, collapse back to ``y_te`` at ``tf + 1``, then a random walk again."""
     delta = 1.0 + c * n ** (-alpha)
@@ -82,6 +82,24 @@ def test_every_window_equals_adfuller(lag):
     assert res.gsadf == pytest.approx(np.nanmax(ref), abs=1e-8)
     assert res.sadf == pytest.approx(np.nanmax(ref[0]), abs=1e-8)
     assert res.adf == pytest.approx(ref[0, n - 1], abs=1e-8)
+
+
+@pytest.mark.parametrize("lag", [0, 2])
+def test_near_deterministic_windows_stay_accurate(lag):
+    # Cancellation stress: a level of 1e6 with a linear trend, and an exponential path, each
+    # with tiny noise. The regressions are nearly perfect fits (conditioning ~ 1 / (1 - R^2)),
+    # so both implementations lose digits; we ask for 1e-6 relative (observed ~1e-8).
+    rng = np.random.default_rng(12)
+    n, minw = 60, 8
+    t = np.arange(n)
+    for y in (1e6 + 0.5 * t + 1e-3 * rng.standard_normal(n),
+              100 * np.exp(0.05 * t) + 1e-2 * rng.standard_normal(n)):
+        stats = psy.window_statistics(y, minw=minw, lag=lag)
+        for r1 in range(0, n - minw - lag, 3):
+            for r2 in range(r1 + minw + lag, n, 2):
+                ref = adfuller(y[r1:r2 + 1], maxlag=lag, autolag=None, regression="c",
+                               result_object=False)[0]
+                assert stats[r1, r2] == pytest.approx(ref, rel=1e-6, abs=1e-8), (r1, r2)
 
 
 # -- pyexuber reference -----------------------------------------------------------------------
@@ -153,7 +171,7 @@ def test_reproduces_psy_2015_sp500_gsadf():
     y = pd_ratio.iloc[:1680, 0].to_numpy(dtype=float)  # 1871-01 .. 2010-12, PSY's sample
     res = psy.radf(y, minw=psy.psy_minw(1680), lag=0)
     assert res.minw == 90
-    # PSY (2015, Section 6) report GSADF = 4.21 (two decimals, so +-0.005 rounding); we allow
+    # PSY (2015) report GSADF = 4.21 (two decimals, so +-0.005 rounding); we allow
     # 0.01. Observed 4.2069, and the same for minw 89..91 (the maximising window is long).
     assert res.gsadf == pytest.approx(4.21, abs=0.01)
 
