@@ -55,7 +55,10 @@ def wide_closes(prices: pd.DataFrame, tickers: Sequence[str] | None = None) -> p
     missing = {"date", "ticker", "close"} - set(prices.columns)
     if missing:
         raise ParameterError(f"prices need columns date, ticker, close (missing {sorted(missing)})")
-    wide = prices.pivot_table(index="date", columns="ticker", values="close", aggfunc="last")
+    try:
+        wide = prices.pivot(index="date", columns="ticker", values="close")
+    except ValueError:  # duplicate (date, ticker) rows: keep the last, as the cache merge does
+        wide = prices.pivot_table(index="date", columns="ticker", values="close", aggfunc="last")
     if tickers is not None:
         absent = [t for t in tickers if t not in wide.columns]
         if absent:
@@ -171,7 +174,12 @@ def basket_index(prices: pd.DataFrame, tickers: Sequence[str] | None = None, *, 
     """
     if weighting not in (EQUAL, MARKET_CAP):
         raise ParameterError(f"weighting: {weighting!r} is not one of equal, market_cap")
-    wide = wide_closes(prices, tickers)
+    return _basket_from_wide(wide_closes(prices, tickers), weighting=weighting, shares=shares, start=start,
+                             end=end, base=base, name=name)
+
+
+def _basket_from_wide(wide: pd.DataFrame, *, weighting: str, shares, start, end, base: float,
+                      name: str) -> BasketIndex:
     if start is not None:
         wide = wide[wide.index >= pd.Timestamp(start)]
     if end is not None:
@@ -283,16 +291,18 @@ def segment_baskets(prices: pd.DataFrame, tickers: pd.DataFrame, *, weighting: s
     min_members : int
         Segments with fewer priced tickers are skipped.
     """
-    have = set(prices["ticker"].unique())
+    if weighting not in (EQUAL, MARKET_CAP):
+        raise ParameterError(f"weighting: {weighting!r} is not one of equal, market_cap")
+    wide = wide_closes(prices)  # pivot once, not once per segment
     shares = latest_shares(fundamentals) if fundamentals is not None else None
     table = tickers[~tickers["is_benchmark"].astype(bool)]
     out = {}
     for segment, group in table.groupby("segment", sort=False):
-        members = [t for t in group["ticker"] if t in have]
+        members = [t for t in group["ticker"] if t in wide.columns]
         if len(members) < max(1, min_members):
             continue
-        out[segment] = basket_index(prices, members, weighting=weighting, shares=shares, start=start,
-                                    end=end, name=segment)
+        out[segment] = _basket_from_wide(wide[members], weighting=weighting, shares=shares, start=start,
+                                         end=end, base=100.0, name=segment)
     return SegmentBaskets(out, weighting)
 
 

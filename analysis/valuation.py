@@ -150,18 +150,22 @@ def revenue_multiples(rounds: pd.DataFrame, lab_financials: pd.DataFrame, max_ag
         return str(name).split("(")[0].strip().lower()
 
     revenue = lab_financials[lab_financials["metric"].isin(["annualized_run_rate", "annual_revenue"])]
-    revenue = revenue.assign(key=revenue["company"].map(key)).sort_values("as_of_date")
+    revenue = revenue.assign(key=revenue["company"].map(key))[["key", "as_of_date", "value_usd", "metric"]]
     priced = rounds[rounds["post_money_valuation_usd"].notna()]
-    rows = []
-    for r in priced.itertuples():
-        k = key(r.org_name)
-        known = revenue[(revenue["key"] == k) & (revenue["as_of_date"] <= r.announced_on)
-                        & (revenue["as_of_date"] >= r.announced_on - pd.Timedelta(days=max_age_days))]
-        if known.empty:
-            continue
-        latest = known.iloc[-1]
-        rows.append({"org_name": r.org_name, "domain": r.effective_domain, "announced_on": r.announced_on,
-                     "post_money_usd": r.post_money_valuation_usd, "revenue_usd": latest["value_usd"],
-                     "revenue_metric": latest["metric"], "revenue_as_of": latest["as_of_date"],
-                     "multiple": r.post_money_valuation_usd / latest["value_usd"]})
-    return pd.DataFrame(rows)
+    priced = priced.assign(key=priced["org_name"].map(key))[
+        ["key", "org_name", "effective_domain", "announced_on", "post_money_valuation_usd"]]
+    columns = ["org_name", "domain", "announced_on", "post_money_usd", "revenue_usd", "revenue_metric",
+               "revenue_as_of", "multiple"]
+    if priced.empty or revenue.empty:
+        return pd.DataFrame(columns=columns)
+    # The latest revenue dated on or before each round, within max_age_days (merge_asof, backward).
+    merged = pd.merge_asof(
+        priced.sort_values("announced_on"), revenue.sort_values("as_of_date"),
+        left_on="announced_on", right_on="as_of_date", by="key", direction="backward",
+        tolerance=pd.Timedelta(days=max_age_days)).dropna(subset=["value_usd"])
+    out = pd.DataFrame({
+        "org_name": merged["org_name"], "domain": merged["effective_domain"], "announced_on": merged["announced_on"],
+        "post_money_usd": merged["post_money_valuation_usd"], "revenue_usd": merged["value_usd"],
+        "revenue_metric": merged["metric"], "revenue_as_of": merged["as_of_date"],
+        "multiple": merged["post_money_valuation_usd"] / merged["value_usd"]})
+    return out[columns].reset_index(drop=True)

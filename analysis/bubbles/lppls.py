@@ -337,7 +337,8 @@ def _nelder_mead(u0, step, y, lo, span, f, g, h, beta, maxfev, xtol, ftol):
 
 
 @njit(cache=True)
-def _fit_windows(y_all, starts, ends, lo_all, span_all, cand, n_starts, maxfev, xtol, ftol):
+def _fit_windows(y_all, starts, ends, lo_all, span_all, cand, n_starts, min_sep, explore_fev,
+                 n_refine, maxfev, xtol, ftol):
     """Fit every window y_all[starts[j]:ends[j] + 1]; one row of results per window.
 
     Columns: d (= tc - t2), m, omega, A, B, C1, C2, sse, nfev, u_d, u_m, u_omega.
@@ -353,6 +354,9 @@ def _fit_windows(y_all, starts, ends, lo_all, span_all, cand, n_starts, maxfev, 
     beta = np.zeros(4)
     K = cand.shape[0]
     vals = np.empty(K)
+    chosen = np.empty(n_starts, dtype=np.int64)
+    stage_f = np.empty(n_starts)
+    stage_u = np.empty((n_starts, 3))
     for j in range(nw):
         y = y_all[starts[j]:ends[j] + 1]
         lo = lo_all[j]
@@ -363,8 +367,34 @@ def _fit_windows(y_all, starts, ends, lo_all, span_all, cand, n_starts, maxfev, 
         best_u = cand[order[0]].copy()
         best_f = vals[order[0]]
         nfev = K
-        for s in range(min(n_starts, K)):
-            u, fu, ne = _nelder_mead(cand[order[s]], 0.1, y, lo, span, f, g, h, beta,
+        # starts: the best candidates that are pairwise at least _MIN_SEP apart (Chebyshev, in
+        # the unit cube), so the local searches explore different basins rather than one
+        nch = 0
+        for q in range(K):
+            if nch == n_starts:
+                break
+            ok = True
+            for c in range(nch):
+                dist = 0.0
+                for k in range(3):
+                    dist = max(dist, abs(cand[order[q], k] - cand[chosen[c], k]))
+                if dist < min_sep:
+                    ok = False
+                    break
+            if ok:
+                chosen[nch] = order[q]
+                nch += 1
+        # stage 1: short exploratory runs from every start; stage 2: full runs from the
+        # n_refine best of them (cheap breadth first, precision only where it can win)
+        for s in range(nch):
+            u, fu, ne = _nelder_mead(cand[chosen[s]], 0.1, y, lo, span, f, g, h, beta,
+                                     explore_fev, xtol, ftol)
+            nfev += ne
+            stage_f[s] = fu
+            stage_u[s, :] = u
+        rank = np.argsort(stage_f[:nch])
+        for r in range(min(n_refine, nch)):
+            u, fu, ne = _nelder_mead(stage_u[rank[r]], 0.05, y, lo, span, f, g, h, beta,
                                      maxfev, xtol, ftol)
             nfev += ne
             if fu < best_f:
@@ -427,12 +457,18 @@ def sse_at(log_price: np.ndarray, tc: float, m: float, omega: float) -> tuple[fl
 class Optimizer:
     """Multi-start settings: ``n_candidates`` Sobol points screened, ``n_starts`` local searches.
 
+    The starts are the best screened candidates that lie at least ``min_separation`` apart
+    (max-norm in the unit cube of the search box), so they probe different basins.
+
     ``maxfev`` caps each Nelder-Mead run; ``xtol`` is in unit-cube coordinates (1e-4 of the
     box, i.e. ~0.025 trading days for tc on a 500-day window), ``ftol`` is relative to the SSE.
     """
 
     n_candidates: int = 256
-    n_starts: int = 3
+    n_starts: int = 8
+    min_separation: float = 0.1
+    explore_fev: int = 80
+    n_refine: int = 2
     maxfev: int = 400
     xtol: float = 1e-4
     ftol: float = 1e-8
@@ -464,7 +500,8 @@ def _run(log_y: np.ndarray, starts: np.ndarray, ends: np.ndarray, bounds: Search
                             np.full(len(n), bounds.omega[1] - bounds.omega[0])])
     return _fit_windows(np.ascontiguousarray(log_y, dtype=float), starts.astype(np.int64),
                         ends.astype(np.int64), lo, span, _candidates(optimizer.n_candidates, seed),
-                        optimizer.n_starts, optimizer.maxfev, optimizer.xtol, optimizer.ftol)
+                        optimizer.n_starts, optimizer.min_separation, optimizer.explore_fev,
+                        optimizer.n_refine, optimizer.maxfev, optimizer.xtol, optimizer.ftol)
 
 
 def warmup() -> float:

@@ -730,29 +730,36 @@ def datestamp(result: RadfResult, cv: CriticalValues, min_duration: int | None =
     if min_duration < 1:
         raise ParameterError(f"min_duration must be >= 1, got {min_duration}")
     seq = cv.bsadf_cv if cv_sequence == "bsadf" else cv.bsadf_cv_runmax
-    crit = seq[level].to_numpy()
-    stat = result.bsadf.to_numpy()
-    above = stat > crit
-    dates = result.bsadf.index
-    levels = result.y.to_numpy()
-    offset = result.minw + result.lag
+    above = result.bsadf.to_numpy() > seq[level].to_numpy()
+    if require_rejection and result.gsadf <= cv.gsadf[level]:
+        above[:] = False
+    # the peak is the highest level of y inside the episode (the price peak, not the BSADF peak)
+    levels = result.y.to_numpy()[result.minw + result.lag:]
+    table = _episode_table(above, result.bsadf.index, levels, int(min_duration))
+    return Episodes(table=table, level=level, min_duration=int(min_duration),
+                    cv_sequence=cv_sequence, gsadf=result.gsadf,
+                    gsadf_cv=float(cv.gsadf[level]))
+
+
+def _episode_table(above: np.ndarray, dates: pd.Index, peak_values: np.ndarray,
+                   min_duration: int) -> pd.DataFrame:
+    """Runs of ``above`` lasting at least ``min_duration`` as a tidy episodes table."""
     rows = []
-    if not (require_rejection and result.gsadf <= cv.gsadf[level]):
-        i, npts = 0, len(above)
-        while i < npts:
-            if not above[i]:
-                i += 1
-                continue
-            j = i
-            while j < npts and above[j]:
-                j += 1
-            if j - i >= min_duration:
-                ongoing = j >= npts
-                peak = i + int(np.argmax(levels[offset + i: offset + j]))
-                rows.append({"start": dates[i], "peak": dates[peak],
-                             "end": None if ongoing else dates[j], "duration": j - i,
-                             "ongoing": ongoing})
-            i = j
+    i, npts = 0, len(above)
+    while i < npts:
+        if not above[i]:
+            i += 1
+            continue
+        j = i
+        while j < npts and above[j]:
+            j += 1
+        if j - i >= min_duration:
+            ongoing = j >= npts
+            peak = i + int(np.argmax(peak_values[i:j]))
+            rows.append({"start": dates[i], "peak": dates[peak],
+                         "end": None if ongoing else dates[j], "duration": j - i,
+                         "ongoing": ongoing})
+        i = j
     table = pd.DataFrame(rows, columns=["start", "peak", "end", "duration", "ongoing"])
     if isinstance(dates, pd.DatetimeIndex):
         for c in ("start", "peak", "end"):
@@ -761,6 +768,187 @@ def datestamp(result: RadfResult, cv: CriticalValues, min_duration: int | None =
         table[["start", "peak", "end"]] = table[["start", "peak", "end"]].astype("Int64")
     table["duration"] = table["duration"].astype(int)
     table["ongoing"] = table["ongoing"].astype(bool)
+    return table
+
+
+# ----------------------------------------------------------------------------------------------
+# Panel (common bubble in a basket)
+# ----------------------------------------------------------------------------------------------
+
+
+def _as_panel(data) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        data = pd.DataFrame(np.asarray(data, dtype=float))
+    if data.shape[1] < 2:
+        raise ParameterError("radf_panel: pass a DataFrame with one column per series (>= 2)")
+    values = data.to_numpy(dtype=float)
+    if not np.all(np.isfinite(values)):
+        raise ParameterError("radf_panel: the panel has NaN or infinite values; align the "
+                             "series on common dates first")
+    return data.astype(float)
+
+
+@dataclass(frozen=True)
+class PanelRadfResult:
+    """Panel BSADF/GSADF of a basket (see :func:`radf_panel`).
+
+    ``bsadf_panel`` is the cross-sectional mean of the members' BSADF sequences (indexed like
+    :attr:`RadfResult.bsadf`), ``gsadf_panel`` its maximum; ``bsadf`` holds the members'
+    sequences (one column per series) and ``members`` their ADF/SADF/GSADF.
+    """
+
+    bsadf_panel: pd.Series
+    gsadf_panel: float
+    bsadf: pd.DataFrame
+    members: pd.DataFrame
+    minw: int
+    lag: int
+    nobs: int
+
+    def summary(self) -> pd.DataFrame:
+        """Members' statistics plus a ``panel`` row (GSADF column only)."""
+        panel = pd.DataFrame({"gsadf": [self.gsadf_panel]}, index=["panel"])
+        return pd.concat([self.members, panel])
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>Panel GSADF</b> of {self.bsadf.shape[1]} series: T = {self.nobs}, "
+                f"minw = {self.minw}, lag = {self.lag}</p>")
+        return head + self.summary().to_html(float_format=lambda x: f"{x:.4f}", na_rep="")
+
+
+def radf_panel(data, minw: int | None = None, lag: int = 0) -> PanelRadfResult:
+    """Panel GSADF of Pavlidis et al. (2016): the cross-sectional mean of the BSADF sequences.
+
+    Parameters
+    ----------
+    data : DataFrame, shape (T, N)
+        One column per series (e.g. log prices of a basket), aligned on common dates.
+    minw, lag : int
+        As in :func:`radf`, shared by all series.
+
+    Returns
+    -------
+    PanelRadfResult
+
+    Notes
+    -----
+    Equals exuber's ``bsadf_panel`` / ``gsadf_panel``. The panel statistic asks whether the
+    basket as a whole is explosive; its null distribution depends on the cross-sectional
+    dependence of the series, so use :func:`panel_critical_values` (sieve bootstrap), not the
+    univariate tables.
+
+    References
+    ----------
+    Pavlidis, E., Yusupova, A., Paya, I., Peel, D., Martinez-Garcia, E., Mack, A. and
+    Grossman, V. (2016). Episodes of exuberance in housing markets: in search of the smoking
+    gun. Journal of Real Estate Finance and Economics 53(4), 419-449.
+    """
+    data = _as_panel(data)
+    results = {str(c): radf(data[c], minw=minw, lag=lag) for c in data.columns}
+    first = next(iter(results.values()))
+    bsadf = pd.DataFrame({c: r.bsadf for c, r in results.items()})
+    panel = bsadf.mean(axis=1).rename("bsadf_panel")
+    members = pd.DataFrame({c: [r.adf, r.sadf, r.gsadf] for c, r in results.items()},
+                           index=["adf", "sadf", "gsadf"]).T
+    return PanelRadfResult(bsadf_panel=panel, gsadf_panel=float(panel.max()), bsadf=bsadf,
+                           members=members, minw=first.minw, lag=first.lag, nobs=first.nobs)
+
+
+@dataclass(frozen=True)
+class PanelCriticalValues:
+    """Sieve-bootstrap critical values of the panel GSADF and panel BSADF sequence."""
+
+    n: int
+    minw: int
+    lag: int
+    nrep: int
+    seed: int | None
+    gsadf_panel: pd.Series  # by level
+    bsadf_panel_cv: pd.DataFrame  # rows r2 positions, columns levels
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([self.gsadf_panel], index=["gsadf_panel"])
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>Panel critical values</b> (sieve bootstrap, nrep = {self.nrep}, "
+                f"seed = {self.seed}): n = {self.n}, minw = {self.minw}, lag = {self.lag}</p>")
+        return head + self.summary().to_html(float_format=lambda x: f"{x:.3f}")
+
+
+def panel_critical_values(data, minw: int | None = None, lag: int = 0, nrep: int = 500,
+                          seed: int | None = 0) -> PanelCriticalValues:
+    """Sieve-bootstrap critical values for :func:`radf_panel` (Pavlidis et al. 2016).
+
+    Each series is fitted under the null, ``dy_it = a_i + sum_j phi_ij dy_i,t-j + e_it``
+    (``lag`` lags); a bootstrap sample redraws whole *dates* of the residual matrix with
+    replacement, so the cross-sectional dependence of the shocks is kept, and rebuilds each
+    series from its own AR recursion. The panel BSADF of every bootstrap basket gives the
+    pointwise quantiles (``bsadf_panel_cv``) and its maximum those of ``gsadf_panel``.
+
+    Deterministic for a given ``seed`` whatever the number of threads.
+
+    References
+    ----------
+    Pavlidis et al. (2016), Journal of Real Estate Finance and Economics 53(4), 419-449.
+    """
+    data = _as_panel(data)
+    values = data.to_numpy()
+    n, N = values.shape
+    minw = _check_window(n, minw, lag)
+    if not isinstance(nrep, (int, np.integer)) or nrep < 10:
+        raise ParameterError(f"nrep must be an integer >= 10, got {nrep!r}")
+    fits = [_null_fit(values[:, i], lag) for i in range(N)]
+    resid = np.column_stack([f[1] for f in fits])  # (n - 1 - lag, N)
+    dy = np.diff(values, axis=0)
+    npts = n - minw - lag
+    rng = np.random.default_rng(seed)
+    panel = np.empty((nrep, npts))
+    chunk = max(1, _CHUNK // N)
+    for lo in range(0, nrep, chunk):
+        hi = min(lo + chunk, nrep)
+        idx = rng.integers(0, resid.shape[0], size=(hi - lo, resid.shape[0]))
+        Y = np.empty(((hi - lo) * N, n))
+        for i in range(N):
+            shocks = np.zeros((hi - lo, n - 1))
+            shocks[:, lag:] = resid[idx, i]
+            dys = _ar_recursion(dy[:lag, i].copy(), fits[i][0], shocks) if lag else shocks
+            Y[i::N, 0] = 0.0
+            Y[i::N, 1:] = np.cumsum(dys, axis=1)
+        m = Y.shape[0]
+        bs = np.empty((m, npts))
+        _radf_many(Y, minw, lag, np.empty(m), np.empty(m), np.empty(m), bs, np.empty((m, npts)))
+        panel[lo:hi] = bs.reshape(hi - lo, N, npts).mean(axis=1)
+    lv = list(LEVELS)
+    return PanelCriticalValues(
+        n=n, minw=minw, lag=int(lag), nrep=int(nrep), seed=seed,
+        gsadf_panel=pd.Series(np.quantile(panel.max(axis=1), LEVELS), index=lv,
+                              name="gsadf_panel"),
+        bsadf_panel_cv=pd.DataFrame(np.quantile(panel, LEVELS, axis=0).T,
+                                    index=pd.RangeIndex(minw + lag, n, name="r2"), columns=lv))
+
+
+def datestamp_panel(result: PanelRadfResult, cv: PanelCriticalValues,
+                    min_duration: int | None = None, level: float = 0.95, delta: float = 1.0,
+                    require_rejection: bool = True) -> Episodes:
+    """Episodes of basket-wide exuberance: panel BSADF above its bootstrap critical value.
+
+    As :func:`datestamp`; ``peak`` is the date of the highest panel BSADF in the episode (the
+    members' levels are not comparable).
+    """
+    if level not in LEVELS:
+        raise ParameterError(f"level must be one of {LEVELS}, got {level!r}")
+    if (cv.n, cv.minw, cv.lag) != (result.nobs, result.minw, result.lag):
+        raise ParameterError(
+            f"critical values are for n={cv.n}, minw={cv.minw}, lag={cv.lag} but the statistics "
+            f"are for n={result.nobs}, minw={result.minw}, lag={result.lag}")
+    min_duration = psy_min_duration(result.nobs, delta) if min_duration is None else min_duration
+    if min_duration < 1:
+        raise ParameterError(f"min_duration must be >= 1, got {min_duration}")
+    stat = result.bsadf_panel.to_numpy()
+    above = stat > cv.bsadf_panel_cv[level].to_numpy()
+    if require_rejection and result.gsadf_panel <= cv.gsadf_panel[level]:
+        above[:] = False
+    table = _episode_table(above, result.bsadf_panel.index, stat, int(min_duration))
     return Episodes(table=table, level=level, min_duration=int(min_duration),
-                    cv_sequence=cv_sequence, gsadf=result.gsadf,
-                    gsadf_cv=float(cv.gsadf[level]))
+                    cv_sequence="panel", gsadf=result.gsadf_panel,
+                    gsadf_cv=float(cv.gsadf_panel[level]))

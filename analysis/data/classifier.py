@@ -167,7 +167,7 @@ def classify_companies(companies: pd.DataFrame, taxonomy: Taxonomy | None = None
         matched[winners_pos] = names.take(pa.array(chosen)).to_pylist()
 
     if "text" in companies:
-        text = _arrow(companies["text"])
+        text = arrow_strings(companies["text"])
         todo = np.flatnonzero((rule == "none") & _to_bool(pc.is_valid(text)))
         domains = [(r, d) for r, d in enumerate(order) if tax[d].keywords]
         if todo.size and domains:
@@ -210,8 +210,8 @@ def classify_companies(companies: pd.DataFrame, taxonomy: Taxonomy | None = None
     return Classification(table, ai_filter)
 
 
-def _arrow(values: pd.Series) -> pa.Array:
-    """A single pyarrow string array (nulls for missing) without a detour through Python objects."""
+def arrow_strings(values: pd.Series) -> pa.Array:
+    """A single pyarrow string array (nulls for missing); zero-copy for pyarrow-backed strings."""
     arr = getattr(values.array, "_pa_array", None)
     if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = pa.array(values.astype(object).where(values.notna(), None), type=pa.string(), from_pandas=True)
@@ -226,7 +226,7 @@ def _to_bool(arr) -> np.ndarray:
 
 def _explode(lists: pd.Series, sep: str) -> tuple[np.ndarray, pa.Array]:
     """Positions and stripped, lower-cased items of separated lists (empty items removed)."""
-    split = pc.split_pattern(_arrow(lists), sep)
+    split = pc.split_pattern(arrow_strings(lists), sep)
     names = pc.utf8_lower(pc.utf8_trim_whitespace(pc.list_flatten(split)))
     pos = pc.list_parent_indices(split).to_numpy(zero_copy_only=False).astype(np.int64)
     keep = _to_bool(pc.not_equal(names, ""))

@@ -37,9 +37,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis import config
-from analysis.data.classifier import AI_FILTERS, Classification, classify_companies
+from analysis.data.classifier import AI_FILTERS, Classification, arrow_strings, classify_companies
 from analysis.data.schemas import INVESTMENT_TYPES, NOT_NEW_EQUITY, FundingRounds
 from analysis.data.taxonomy import Taxonomy, load_taxonomy
 from analysis.errors import AIBubbleError, DataValidationError, ParameterError, Problem
@@ -107,6 +109,12 @@ PITCHBOOK_ALIASES = {
 PITCHBOOK_INDUSTRY_COLUMNS = ("PRIMARY_INDUSTRY_CODE", "PRIMARY_INDUSTRY_GROUP", "PRIMARY_INDUSTRY_SECTOR",
                               "ALL_INDUSTRIES")
 DEAL_SIZE_UNITS = {"millions": 1e6, "usd": 1.0}
+
+_CB_ROUND_COLUMNS = ("uuid", "name", "permalink", "cb_url", "updated_at", "investment_type", "announced_on",
+                     "raised_amount_usd", "raised_amount", "raised_amount_currency_code",
+                     "post_money_valuation_usd", "org_uuid", "org_name", "lead_investor_uuids")
+_CB_ORG_COLUMNS = ("uuid", "name", "permalink", "cb_url", "category_list", "category_groups_list",
+                   "short_description", "description")
 
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
@@ -256,94 +264,85 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
     _check_ai_filter(ai_filter)
     tax = taxonomy or load_taxonomy()
     rounds_path, orgs_path = Path(funding_rounds), Path(organizations)
-    rounds, r_lines = _read_export(rounds_path, CRUNCHBASE_ROUNDS_REQUIRED)
-    orgs, o_lines = _read_export(orgs_path, CRUNCHBASE_ORGS_REQUIRED)
-    problems: list[Problem] = []
+    rounds, r_lines = _read_export(rounds_path, CRUNCHBASE_ROUNDS_REQUIRED, wanted=_CB_ROUND_COLUMNS)
+    orgs, _ = _read_export(orgs_path, CRUNCHBASE_ORGS_REQUIRED, wanted=_CB_ORG_COLUMNS)
 
-    announced, precision, bad = _parse_dates(rounds["announced_on"], us_formats=False)
-    problems += _cell_problems(rounds_path, r_lines, "announced_on", rounds["announced_on"], bad,
+    problems: list[Problem] = []
+    dates = _parse_dates(rounds["announced_on"], us_formats=False)
+    problems += _cell_problems(rounds_path, r_lines, "announced_on", rounds["announced_on"], dates.bad,
                                "not a date (expected YYYY-MM-DD, YYYY-MM or YYYY)")
     amounts = {}
     for col in ("raised_amount_usd", "raised_amount", "post_money_valuation_usd"):
-        if col in rounds:
-            amounts[col], p = _parse_amount(rounds[col], rounds_path, r_lines, col)
-            problems += p
-        else:
-            amounts[col] = pd.Series(np.nan, index=rounds.index)
+        amounts[col], p = _parse_amount(_optional(rounds, col), rounds_path, r_lines, col)
+        problems += p
     currency = _optional(rounds, "raised_amount_currency_code").str.strip().str.upper()
-    currency = currency.where(amounts["raised_amount"].notna())
-    bad_cur = currency.notna() & ~currency.str.fullmatch(r"[A-Z]{3}").fillna(False).astype(bool)
+    currency = currency.where(~np.isnan(amounts["raised_amount"]))
+    bad_cur = (currency.notna() & ~currency.str.fullmatch(r"[A-Z]{3}").fillna(False).astype(bool)).to_numpy()
     problems += _cell_problems(rounds_path, r_lines, "raised_amount_currency_code",
-                               rounds.get("raised_amount_currency_code"), bad_cur,
+                               _optional(rounds, "raised_amount_currency_code"), bad_cur,
                                "not a three-letter ISO currency code")
     if problems:
         raise DataValidationError(_cap(problems))
 
-    # Organisations: first row per uuid; only those that raised rounds are classified.
+    # Companies: the first row per organisation uuid that raised a round in the export.
     orgs = orgs.drop_duplicates("uuid")
-    org_index = pd.Index(orgs["uuid"])
-    pos = org_index.get_indexer(rounds["org_uuid"])
-    known = pos >= 0
-    used = np.unique(pos[known])
-    o = orgs.iloc[used]
+    org_pos_all = pc.index_in(arrow_strings(rounds["org_uuid"]), value_set=arrow_strings(orgs["uuid"]))
+    org_pos_all = org_pos_all.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    known = org_pos_all >= 0
+    used, inverse = np.unique(org_pos_all[known], return_inverse=True)
+    org_pos = np.full(len(rounds), -1, dtype=np.int64)
+    org_pos[known] = inverse
+    o = orgs.take(used).reset_index(drop=True)
     text = _optional(o, "short_description")
     if "description" in o:
-        text = text.fillna("").str.cat(o["description"].fillna(""), sep=" ").str.strip().replace("", None)
+        text = text.fillna("").str.cat(o["description"].fillna(""), sep=" ").str.strip()
+        text = text.where(text != "")
     companies = pd.DataFrame({
-        "name": o["name"].to_numpy(),
-        "categories": _optional(o, "category_list").to_numpy(),
-        "category_groups": _optional(o, "category_groups_list").to_numpy(),
-        "text": text.to_numpy(),
-        "alt_id": _optional(o, "permalink").fillna(o["uuid"]).to_numpy(),
-        "url": _crunchbase_url(_optional(o, "cb_url"), _optional(o, "permalink"), "organization").to_numpy(),
-    }, index=pd.Index(o["uuid"].to_numpy(), name="org_key"))
+        "key": o["uuid"], "name": o["name"], "categories": _optional(o, "category_list"),
+        "category_groups": _optional(o, "category_groups_list"), "text": text,
+        "alt_id": _optional(o, "permalink").fillna(o["uuid"]),
+        "url": _crunchbase_url(_optional(o, "cb_url"), _optional(o, "permalink"), "organization"),
+    })
+    cls = classify_companies(companies, tax, ai_filter=ai_filter)
+    dropped: dict[str, int] = {}
+    rows = _select(org_pos, {"organization not in the organizations file": ~known}, cls, dates.values,
+                   companies["name"], dropped)
 
+    r = rounds.take(rows).reset_index(drop=True)
     mtime = _mtime_date(rounds_path)
-    updated = _optional(rounds, "updated_at").str.slice(0, 10)
+    updated = _optional(r, "updated_at").str.slice(0, 10)
     source_date = updated.where(updated.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool), mtime)
-    itype = rounds["investment_type"].str.strip().str.lower()
-    unknown_type = itype.notna() & ~itype.isin(INVESTMENT_TYPES)
-    type_note = pd.Series(None, index=rounds.index, dtype=object)
-    type_note[unknown_type] = ("investment_type '" + rounds.loc[unknown_type, "investment_type"].astype(str)
-                               + "' is not in the Crunchbase enum; recorded as undisclosed")
-    itype = itype.where(~unknown_type & itype.notna(), "undisclosed")
-    name = _optional(rounds, "name")
-    fallback_title = rounds["investment_type"].fillna("round").astype(str) + " - " + \
-        _optional(rounds, "org_name").fillna("").astype(str)
-    org_name = pd.Series(np.where(known, companies["name"].reindex(rounds["org_uuid"]).to_numpy(), None),
-                         index=rounds.index)
-    org_name = org_name.fillna(_optional(rounds, "org_name"))
-    canonical = pd.DataFrame({
-        "round_id": "cb-" + rounds["uuid"].str.strip().str.lower(),
-        "org_key": rounds["org_uuid"],
-        "org_name": org_name,
+    raw_type = r["investment_type"].str.strip().str.lower()
+    unknown_type = (raw_type.notna() & ~raw_type.isin(INVESTMENT_TYPES)).to_numpy()
+    type_note = np.full(len(r), None, dtype=object)
+    type_note[unknown_type] = [f"investment_type '{t}' is not in the Crunchbase enum; recorded as undisclosed"
+                               for t in r["investment_type"][unknown_type]]
+    itype = raw_type.where(~unknown_type & raw_type.notna().to_numpy(), "undisclosed")
+    title = _optional(r, "name").fillna(itype + " - " + _optional(r, "org_name").fillna(""))
+    c = pd.DataFrame({
+        "round_id": "cb-" + r["uuid"].str.strip().str.lower(),
+        "org_pos": org_pos[rows],
         "investment_type": itype,
         "type_note": type_note,
-        "announced_on": announced,
-        "precision": precision,
-        "announced_raw": rounds["announced_on"],
-        "raised_amount_usd": amounts["raised_amount_usd"],
-        "raised_amount": amounts["raised_amount"],
-        "raised_amount_currency": currency,
-        "post_money_valuation_usd": amounts["post_money_valuation_usd"],
+        "raised_amount_usd": amounts["raised_amount_usd"][rows],
+        "raised_amount": amounts["raised_amount"][rows],
+        "raised_amount_currency": currency.take(rows).reset_index(drop=True),
+        "post_money_valuation_usd": amounts["post_money_valuation_usd"][rows],
         "pre_money_valuation_usd": np.nan,
-        "lead_raw": _optional(rounds, "lead_investor_uuids"),
         "other_investors": None,
-        "source_url": _crunchbase_url(_optional(rounds, "cb_url"), _optional(rounds, "permalink"), "funding_round"),
-        "source_title": "Crunchbase bulk export: " + name.fillna(fallback_title).astype(str),
+        "source_url": _crunchbase_url(_optional(r, "cb_url"), _optional(r, "permalink"), "funding_round"),
+        "source_title": "Crunchbase bulk export: " + title,
         "source_date": source_date,
     })
-    dropped = {"organization not in the organizations file": int((~known).sum())}
-    canonical = canonical[known]
-
-    names_by_uuid = pd.concat([
-        pd.Series(orgs["name"].to_numpy(), index=orgs["uuid"].to_numpy()),
-        _investor_names(investors),
-    ])
+    names_by_uuid = pd.concat([pd.Series(orgs["name"].to_numpy(), index=orgs["uuid"].to_numpy()),
+                               _investor_names(investors)])
     names_by_uuid = names_by_uuid[~names_by_uuid.index.duplicated()]
-    return _assemble(canonical, companies, tax, ai_filter, "crunchbase", CRUNCHBASE_PUBLISHER,
-                     rows_read=len(rounds), dropped=dropped, lead_names=names_by_uuid,
-                     files=(config.display_path(rounds_path), config.display_path(orgs_path)))
+    lead, unresolved = _resolve_names(_optional(r, "lead_investor_uuids"), names_by_uuid)
+    c["lead_raw"] = lead
+    return _finish(c, dates.subset(rows), companies, cls, CRUNCHBASE_PUBLISHER, rows_read=len(rounds),
+                   dropped=dropped, adjusted={"lead investor uuids not found (left out)": unresolved},
+                   source="crunchbase",
+                   files=(config.display_path(rounds_path), config.display_path(orgs_path)))
 
 
 def import_pitchbook(deals: Path | str, *, deal_size_unit: str = "millions", taxonomy: Taxonomy | None = None,
@@ -394,83 +393,80 @@ def import_pitchbook(deals: Path | str, *, deal_size_unit: str = "millions", tax
     path = Path(deals)
     d, lines = _read_export(path, PITCHBOOK_REQUIRED, normalise=_pitchbook_column)
     problems: list[Problem] = []
-    announced, precision, bad = _parse_dates(d["DEAL_DATE"], us_formats=True)
-    problems += _cell_problems(path, lines, "DEAL_DATE", d["DEAL_DATE"], bad,
+    dates = _parse_dates(d["DEAL_DATE"], us_formats=True)
+    problems += _cell_problems(path, lines, "DEAL_DATE", d["DEAL_DATE"], dates.bad,
                                "not a date (expected YYYY-MM-DD, YYYY-MM, YYYY, M/D/YYYY or D-Mon-YYYY)")
     money = {}
     for col in ("DEAL_SIZE", "PRE_MONEY_VALUATION", "POST_VALUATION"):
-        if col in d:
-            money[col], p = _parse_amount(d[col], path, lines, col)
-            money[col] = money[col] * scale
-            problems += p
-        else:
-            money[col] = pd.Series(np.nan, index=d.index)
+        values, p = _parse_amount(_optional(d, col), path, lines, col)
+        money[col] = values * scale
+        problems += p
     if problems:
         raise DataValidationError(_cap(problems))
 
     company_name = d["COMPANIES"].str.strip()
     key = _optional(d, "COMPANY_ID").str.strip().fillna(company_name)
-    first = d.assign(_key=key).drop_duplicates("_key")
+    missing_name = company_name.isna().to_numpy() | (company_name == "").fillna(True).to_numpy()
+    first_at = pd.Series(key).drop_duplicates().index.to_numpy()
+    first = d.take(first_at).reset_index(drop=True)
+    org_pos = pd.Index(key.take(first_at)).get_indexer(key)
     groups = None
     for col in PITCHBOOK_INDUSTRY_COLUMNS:
         if col in first:
             groups = first[col] if groups is None else groups.str.cat(first[col], sep=",", na_rep="")
     text = _optional(first, "DESCRIPTION").fillna("").str.cat(_optional(first, "KEYWORDS").fillna(""), sep=" ")
-    text = text.str.strip().replace("", None)
+    text = text.str.strip()
     companies = pd.DataFrame({
-        "name": first["COMPANIES"].str.strip().to_numpy(),
-        "categories": _optional(first, "VERTICALS").to_numpy(),
-        "category_groups": (groups if groups is not None else _optional(first, "ALL_INDUSTRIES")).to_numpy(),
-        "text": text.to_numpy(),
-        "alt_id": _optional(first, "COMPANY_ID").fillna(first["_key"]).to_numpy(),
+        "key": key.take(first_at).reset_index(drop=True),
+        "name": first["COMPANIES"].str.strip(),
+        "categories": _optional(first, "VERTICALS"),
+        "category_groups": groups if groups is not None else _optional(first, "ALL_INDUSTRIES"),
+        "text": text.where(text != ""),
+        "alt_id": _optional(first, "COMPANY_ID").fillna(key.take(first_at).reset_index(drop=True)),
         "url": None,
-    }, index=pd.Index(first["_key"].to_numpy(), name="org_key"))
+    })
+    cls = classify_companies(companies, tax, ai_filter=ai_filter)
 
     itype, type_note, not_round = _pitchbook_types(d)
-    status = _optional(d, "DEAL_STATUS").str.strip().str.lower()
-    failed = status.isin(PITCHBOOK_FAILED_STATUS).to_numpy()
+    failed = _optional(d, "DEAL_STATUS").str.strip().str.lower().isin(PITCHBOOK_FAILED_STATUS).to_numpy()
+    dropped: dict[str, int] = {}
+    rows = _select(org_pos, {"no company name (COMPANIES)": missing_name,
+                             "deal failed or cancelled (DEAL_STATUS)": failed,
+                             "not a funding round (acquisition, buyout, IPO, ...)": not_round},
+                   cls, dates.values, companies["name"], dropped)
+    r = d.take(rows).reset_index(drop=True)
     url = None
     for col in ("DEAL_URL", "PITCHBOOK_LINK", "URL", "PROFILE_URL"):
-        if col in d:
-            url = d[col].where(d[col].str.match(r"https?://\S+$").fillna(False).astype(bool))
+        if col in r:
+            url = r[col].where(r[col].str.match(r"https?://\S+$").fillna(False).astype(bool))
             break
-    deal_id = d["DEAL_ID"].str.strip()
+    deal_id = r["DEAL_ID"].str.strip()
     platform = "https://my.pitchbook.com/profile/" + deal_id + "/deal/profile"
     url = platform if url is None else url.fillna(platform)
-    updated = _optional(d, "LAST_UPDATED_DATE").str.slice(0, 10)
+    updated = _optional(r, "LAST_UPDATED_DATE").str.slice(0, 10)
     source_date = updated.where(updated.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool),
                                 _mtime_date(path))
-    leads = _split_names(_optional(d, "LEAD_INVESTORS"))
-    others = _split_names(_optional(d, "INVESTORS"))
-    other_investors = [
-        ";".join(n for n in o if n not in set(ld)) if o else None
-        for o, ld in zip(others, leads)
-    ]
-    canonical = pd.DataFrame({
+    leads = _split_names(_optional(r, "LEAD_INVESTORS"))
+    others = _split_names(_optional(r, "INVESTORS"))
+    c = pd.DataFrame({
         "round_id": "pb-" + deal_id.str.lower().str.replace(_ROUND_ID_BAD, "-", regex=True).str.strip("-"),
-        "org_key": key,
-        "org_name": company_name,
-        "investment_type": itype,
-        "type_note": type_note,
-        "announced_on": announced,
-        "precision": precision,
-        "announced_raw": d["DEAL_DATE"],
-        "raised_amount_usd": money["DEAL_SIZE"],
+        "org_pos": org_pos[rows],
+        "investment_type": itype.take(rows).reset_index(drop=True),
+        "type_note": type_note.take(rows).reset_index(drop=True),
+        "raised_amount_usd": money["DEAL_SIZE"][rows],
         "raised_amount": np.nan,
         "raised_amount_currency": None,
-        "post_money_valuation_usd": money["POST_VALUATION"],
-        "pre_money_valuation_usd": money["PRE_MONEY_VALUATION"],
-        "lead_raw": [";".join(ld) if ld else None for ld in leads],
-        "other_investors": [o or None for o in other_investors],
+        "post_money_valuation_usd": money["POST_VALUATION"][rows],
+        "pre_money_valuation_usd": money["PRE_MONEY_VALUATION"][rows],
+        "other_investors": [";".join(n for n in o if n not in set(ld)) or None for o, ld in zip(others, leads)],
         "source_url": url,
-        "source_title": "PitchBook deals export: " + company_name.fillna("") + " " + d["DEAL_TYPE"].fillna("deal"),
+        "source_title": ("PitchBook deals export: " + r["COMPANIES"].str.strip() + " "
+                         + r["DEAL_TYPE"].fillna("deal").str.strip()),
         "source_date": source_date,
+        "lead_raw": [";".join(ld) or None for ld in leads],
     })
-    dropped = {"deal failed or cancelled (DEAL_STATUS)": int(failed.sum()),
-               "not a funding round (acquisition, buyout, IPO, ...)": int((not_round & ~failed).sum())}
-    canonical = canonical[~failed & ~not_round]
-    return _assemble(canonical, companies, tax, ai_filter, "pitchbook", PITCHBOOK_PUBLISHER,
-                     rows_read=len(d), dropped=dropped, lead_names=None, files=(config.display_path(path),))
+    return _finish(c, dates.subset(rows), companies, cls, PITCHBOOK_PUBLISHER, rows_read=len(d),
+                   dropped=dropped, adjusted={}, source="pitchbook", files=(config.display_path(path),))
 
 
 def write_ledger(ledger: pd.DataFrame, path: Path | str, *, overwrite: bool = False) -> Path:
@@ -492,8 +488,8 @@ def write_ledger(ledger: pd.DataFrame, path: Path | str, *, overwrite: bool = Fa
     except OSError as exc:
         raise AIBubbleError(f"cannot write {config.display_path(path)}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            ledger.to_csv(fh, index=False, columns=LEDGER_COLUMNS, lineterminator="\n")
+        with os.fdopen(fd, "wb") as fh:
+            _write_csv(ledger, LEDGER_COLUMNS, fh)
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -522,119 +518,133 @@ def write_company_report(result: ImportResult, path: Path | str) -> Path:
 # Shared assembly
 
 
-def _assemble(c: pd.DataFrame, companies: pd.DataFrame, tax: Taxonomy, ai_filter: str, source: str,
-              publisher: str, *, rows_read: int, dropped: dict[str, int], lead_names: pd.Series | None,
-              files: tuple[str, ...]) -> ImportResult:
-    """Classify, filter, clean and format canonical rows (one per round) into a ledger."""
-    adjusted: dict[str, int] = {}
-    used = companies.index.isin(pd.unique(c["org_key"]))
-    cls: Classification = classify_companies(companies[used], tax, ai_filter=ai_filter)
-    table = cls.table
-    is_ai = table["is_ai"].reindex(c["org_key"]).fillna(False).to_numpy(dtype=bool)
-    dropped["not an AI company"] = int((~is_ai).sum())
-    c = c[is_ai]
-    no_date = c["announced_on"].isna().to_numpy()
-    dropped["no announced_on date"] = int(no_date.sum())
-    early = (~no_date) & (c["announced_on"] < LEDGER_FLOOR).to_numpy()
-    dropped[f"announced before {LEDGER_FLOOR.date()} (the ledger's floor)"] = int(early.sum())
-    c = c[~no_date & ~early]
-    url_ok = c["source_url"].str.match(r"https?://\S+$").fillna(False).astype(bool).to_numpy()
-    if publisher == CRUNCHBASE_PUBLISHER:
-        org_url = companies["url"].reindex(c["org_key"]).to_numpy()
-        c = c.assign(source_url=np.where(url_ok, c["source_url"], org_url))
-        url_ok = c["source_url"].str.match(r"https?://\S+$").fillna(False).astype(bool).to_numpy()
+def _select(org_pos: np.ndarray, pre_drop: dict[str, np.ndarray], cls: Classification, announced: np.ndarray,
+            names: pd.Series, dropped: dict[str, int]) -> np.ndarray:
+    """Rows to keep (positions in ledger order), counting every dropped row under its first reason.
+
+    The ledger is ordered by announcement date, company name and export row; sorting the row
+    positions here, before any column is gathered, spares a sort of the finished ledger.
+    """
+    alive = np.ones(len(org_pos), dtype=bool)
+    for reason, mask in pre_drop.items():
+        dropped[reason] = int((mask & alive).sum())
+        alive &= ~mask
+    is_ai = cls.table["is_ai"].to_numpy(dtype=bool)
+    ai = np.zeros(len(org_pos), dtype=bool)
+    ai[org_pos >= 0] = is_ai[org_pos[org_pos >= 0]]
+    dropped["not an AI company"] = int((alive & ~ai).sum())
+    alive &= ai
+    no_date = np.isnat(announced)
+    dropped["no announced_on date"] = int((alive & no_date).sum())
+    alive &= ~no_date
+    early = np.zeros(len(org_pos), dtype=bool)
+    early[~no_date] = announced[~no_date] < LEDGER_FLOOR.to_datetime64()
+    dropped[f"announced before {LEDGER_FLOOR.date()} (the ledger's floor)"] = int((alive & early).sum())
+    alive &= ~early
+    rows = np.flatnonzero(alive)
+    name_rank = pc.rank(arrow_strings(names).fill_null(""), sort_keys="ascending", tiebreaker="dense")
+    name_rank = name_rank.to_numpy(zero_copy_only=False)
+    order = np.lexsort((rows, name_rank[org_pos[rows]], announced[rows].view(np.int64)))
+    return rows[order]
+
+
+def _finish(c: pd.DataFrame, dates: "_Dates", companies: pd.DataFrame, cls: Classification, publisher: str, *,
+            rows_read: int, dropped: dict[str, int], adjusted: dict[str, int], source: str,
+            files: tuple[str, ...]) -> ImportResult:
+    """Clean and format the selected rounds (one row each, ``org_pos`` into ``companies``)."""
+    org_pos = c["org_pos"].to_numpy()
+    # Source URL: the round's, else (Crunchbase) the organisation's.
+    url_ok = _matches(c["source_url"], r"^https?://\S+$")
+    if companies["url"].notna().any() and not url_ok.all():
+        org_url = companies["url"].to_numpy(dtype=object)[org_pos]
+        c["source_url"] = np.where(url_ok, c["source_url"].to_numpy(dtype=object), org_url)
+        url_ok = _matches(c["source_url"], r"^https?://\S+$")
+    alive = url_ok.copy()
     dropped["no source URL (no cb_url/permalink for round or organization)"] = int((~url_ok).sum())
-    c = c[url_ok]
-    dup_id = c["round_id"].duplicated().to_numpy()
+    dup_id = np.zeros(len(c), dtype=bool)
+    dup_id[alive] = c["round_id"][alive].duplicated().to_numpy()
     dropped["repeated round id"] = int(dup_id.sum())
-    c = c[~dup_id]
+    alive &= ~dup_id
+    # The ledger's duplicate rule: same company, date, amount and kind of money (new equity or not).
+    amount = c["raised_amount_usd"].to_numpy(dtype=float)
+    key = pd.DataFrame({"o": org_pos, "d": dates.values, "a": amount,
+                        "e": ~c["investment_type"].isin(NOT_NEW_EQUITY).to_numpy()})
+    dup = np.zeros(len(c), dtype=bool)
+    dup[alive] = key[alive].duplicated().to_numpy() & ~np.isnan(amount[alive])
+    dropped["duplicate round (same company, date, amount and kind)"] = int(dup.sum())
+    alive &= ~dup
+    if not alive.all():
+        keep = np.flatnonzero(alive)
+        c = c.take(keep).reset_index(drop=True)
+        dates = dates.subset(keep)
+        org_pos = org_pos[keep]
 
     # Company names: the ledger keys companies by name, so homonyms get their permalink / id.
-    kept_keys = pd.unique(c["org_key"])
-    names = companies.loc[kept_keys, "name"].fillna("")
-    clash = names.duplicated(keep=False) | (names == "")
-    display = names.where(~clash, (names + " (" + companies.loc[kept_keys, "alt_id"].astype(str) + ")").str.strip())
-    c = c.assign(org_name=display.reindex(c["org_key"]).to_numpy())
-    adjusted["company name shared by several companies; id appended"] = int(clash.reindex(c["org_key"]).sum())
+    kept = np.unique(org_pos)
+    names = companies["name"].take(kept).fillna("").astype(object).to_numpy()
+    alt = companies["alt_id"].take(kept).astype(object).to_numpy()
+    clash = pd.Series(names).duplicated(keep=False).to_numpy() | (names == "")
+    display = np.full(len(companies), None, dtype=object)
+    display[kept] = names
+    display[kept[clash]] = [f"{n} ({a})".strip() for n, a in zip(names[clash], alt[clash])]
+    adjusted["company name shared by several companies; id appended"] = int(np.isin(org_pos, kept[clash]).sum())
 
-    notes: list[pd.Series] = [table["note"].reindex(c["org_key"]).set_axis(c.index)]
-    # Dates of year or month precision.
-    for prec, label in (("year", "year only"), ("month", "year-month")):
-        m = (c["precision"] == prec).to_numpy()
+    table = cls.table
+    notes = table["note"].to_numpy(dtype=object)[org_pos]
+    for code, label in ((1, "year-month"), (2, "year only")):
+        m = dates.precision == code
         adjusted[f"announced_on given as {label}; set to the period's first day"] = int(m.sum())
-        part = pd.Series(None, index=c.index, dtype=object)
-        part[m] = ("announced_on given as '" + c.loc[m, "announced_raw"].astype(str).str.strip()
-                   + f"' ({label}); set to " + c.loc[m, "announced_on"].dt.strftime("%Y-%m-%d"))
-        notes.append(part)
-    adjusted["investment type not in the vocabulary; recorded as undisclosed"] = int(
-        c["type_note"].notna().sum())
-    notes.append(c["type_note"])
-    # Valuations the ledger would reject.
-    post, amount = c["post_money_valuation_usd"], c["raised_amount_usd"]
-    zero = (post == 0).to_numpy()
-    below = (post.notna() & amount.notna() & (post < amount)).to_numpy() & ~zero
-    part = pd.Series(None, index=c.index, dtype=object)
-    part[zero] = "post-money valuation 0 in the export; left empty"
-    part[below] = ("post-money valuation " + _money_text(post[below])
-                   + " below the amount raised in the export; left empty")
-    notes.append(part)
+        if m.any():
+            extra = [f"announced_on given as '{raw}' ({label}); set to {iso}"
+                     for raw, iso in zip(dates.raw[m], dates.iso[m])]
+            notes = _append(notes, m, extra)
+    type_note = c["type_note"].to_numpy(dtype=object)
+    m = pd.notna(type_note)
+    adjusted["investment type not in the vocabulary; recorded as undisclosed"] = int(m.sum())
+    notes = _append(notes, m, type_note[m])
+    # Valuations the ledger would reject: zero, or below the amount raised.
+    post = c["post_money_valuation_usd"].to_numpy(dtype=float).copy()
+    amount = c["raised_amount_usd"].to_numpy(dtype=float)
+    zero = post == 0
+    below = (post < amount) & ~zero
+    notes = _append(notes, zero, ["post-money valuation 0 in the export; left empty"] * int(zero.sum()))
+    notes = _append(notes, below, [f"post-money valuation {v:,.0f} below the amount raised in the export; left empty"
+                                   for v in post[below]])
     adjusted["post-money valuation zero or below the amount raised; left empty"] = int((zero | below).sum())
-    c = c.assign(post_money_valuation_usd=post.mask(zero | below))
-    pre = c["pre_money_valuation_usd"]
-    part = pd.Series(None, index=c.index, dtype=object)
-    has_pre = pre.notna().to_numpy()
-    part[has_pre] = "pre-money $" + _money_text(pre[has_pre])
-    notes.append(part)
-
-    # The ledger's duplicate rule: same company, date, amount and kind of money.
-    equity = ~c["investment_type"].isin(NOT_NEW_EQUITY)
-    key = pd.DataFrame({"o": c["org_name"], "d": c["announced_on"], "a": c["raised_amount_usd"], "e": equity})
-    dup = (key.duplicated(keep="first") & key["a"].notna()).to_numpy()
-    dropped["duplicate round (same company, date, amount and kind)"] = int(dup.sum())
-    c = c[~dup]
-    notes = [n[~dup] for n in notes]
-
-    lead = c["lead_raw"]
-    if lead_names is not None:
-        lead, unresolved = _resolve_names(lead, lead_names)
-        adjusted["lead investor uuids not found (left out)"] = unresolved
+    post[zero | below] = np.nan
+    pre = c["pre_money_valuation_usd"].to_numpy(dtype=float)
+    has_pre = ~np.isnan(pre)
+    notes = _append(notes, has_pre, [f"pre-money ${v:,.0f}" for v in pre[has_pre]])
 
     ledger = pd.DataFrame({
         "round_id": c["round_id"],
-        "org_name": c["org_name"],
-        "domain": table["domain"].reindex(c["org_key"]).to_numpy(),
+        "org_name": display[org_pos],
+        "domain": table["domain"].to_numpy(dtype=object)[org_pos],
         "investment_type": c["investment_type"],
-        "announced_on": c["announced_on"].dt.strftime("%Y-%m-%d"),
-        "raised_amount_usd": _format_amount(c["raised_amount_usd"]),
-        "raised_amount": _format_amount(c["raised_amount"]),
+        "announced_on": dates.iso,
+        "raised_amount_usd": _format_amount(amount),
+        "raised_amount": _format_amount(c["raised_amount"].to_numpy(dtype=float)),
         "raised_amount_currency": c["raised_amount_currency"],
-        "post_money_valuation_usd": _format_amount(c["post_money_valuation_usd"]),
-        "lead_investors": lead,
+        "post_money_valuation_usd": _format_amount(post),
+        "lead_investors": c["lead_raw"],
         "other_investors": c["other_investors"],
         "source_url": c["source_url"],
         "source_title": c["source_title"].str.strip(),
         "source_publisher": publisher,
         "source_date": c["source_date"],
         "confidence": "reported",
-        "notes": _join_notes(notes),
+        "notes": notes,
     })
-    ledger = ledger.sort_values(["announced_on", "org_name", "round_id"], kind="stable").reset_index(drop=True)
 
-    counts = ledger.groupby("org_name", sort=False).size()
-    kept_companies = pd.DataFrame({
-        "org_key": kept_keys,
-        "org_name": display.to_numpy(),
-        "domain": table.loc[kept_keys, "domain"].to_numpy(),
-        "rule": table.loc[kept_keys, "rule"].to_numpy(),
-        "matched": table.loc[kept_keys, "matched"].to_numpy(),
-        "note": table.loc[kept_keys, "note"].to_numpy(),
-    })
-    kept_companies["rounds"] = kept_companies["org_name"].map(counts).fillna(0).astype(int)
-    kept_companies = kept_companies[kept_companies["rounds"] > 0].sort_values("org_name").reset_index(drop=True)
-    return ImportResult(
-        ledger=ledger, companies=kept_companies, rows_read=rows_read,
-        dropped=_counts(dropped, "dropped"), adjusted=_counts(adjusted, "adjusted"),
-        source=source, files=files)
+    rounds = np.bincount(org_pos, minlength=len(companies))[kept]
+    report = pd.DataFrame({
+        "org_name": display[kept], "org_key": companies["key"].take(kept).to_numpy(),
+        "domain": table["domain"].to_numpy(dtype=object)[kept], "rule": table["rule"].to_numpy(dtype=object)[kept],
+        "matched": table["matched"].to_numpy(dtype=object)[kept], "note": table["note"].to_numpy(dtype=object)[kept],
+        "rounds": rounds,
+    }).sort_values("org_name", kind="stable").reset_index(drop=True)
+    return ImportResult(ledger=ledger, companies=report, rows_read=rows_read, dropped=_counts(dropped),
+                        adjusted=_counts(adjusted), source=source, files=files)
 
 
 # --------------------------------------------------------------------------------------------
@@ -669,22 +679,30 @@ class _LineMap:
         return self._starts[row + 1] if row + 1 < len(self._starts) else None
 
 
-def _read_export(path: Path, required: tuple[str, ...], normalise=None) -> tuple[pd.DataFrame, _LineMap]:
-    """Read an export CSV as strings (empty fields missing), checking its shape and columns."""
+def _read_export(path: Path, required: tuple[str, ...], *, wanted: tuple[str, ...] | None = None,
+                 normalise=None) -> tuple[pd.DataFrame, _LineMap]:
+    """Read an export CSV as strings (empty fields missing), checking its shape and columns.
+
+    Only the ``wanted`` columns are kept (all when None); every row's field count is still
+    checked. ``normalise`` maps header names (PitchBook's "Deal Size" -> ``DEAL_SIZE``).
+    """
     shown = config.display_path(path)
     if not path.is_file():
         raise DataValidationError([Problem(shown, None, None, None, "file not found")])
+    normalise = normalise or (lambda c: str(c).strip())
     try:
+        header = pd.read_csv(path, nrows=0, dtype=str, encoding="utf-8-sig").columns
+        names = {raw: normalise(raw) for raw in header}
+        usecols = None if wanted is None else [raw for raw, name in names.items() if name in wanted]
+        # pyarrow's reader is several times faster than the C engine for all-string frames and,
+        # unlike it, rejects rows with too few fields.
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow",
-                            encoding="utf-8")
+                            encoding="utf-8", usecols=usecols)
     except pd.errors.EmptyDataError:
         raise DataValidationError([Problem(shown, None, None, None, "file is empty (no header row)")]) from None
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
         raise DataValidationError([_locate_parse_error(path, shown, exc)]) from None
-    if normalise is not None:
-        frame.columns = [normalise(c) for c in frame.columns]
-    else:
-        frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    frame.columns = [names.get(c, normalise(c)) for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise DataValidationError([Problem(shown, 1, c, None, "required column is missing") for c in missing])
@@ -732,50 +750,103 @@ def _optional(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(pd.NA, index=frame.index, dtype="str")
 
 
-def _parse_dates(raw: pd.Series, *, us_formats: bool) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Parse dates once per unique string: (timestamps, precision, bad-value mask)."""
-    stripped = raw.str.strip()
-    uniques = pd.unique(stripped.dropna())
-    parsed: dict[str, tuple[pd.Timestamp, str] | None] = {u: _parse_date(u, us_formats) for u in uniques if u != ""}
-    ok = {u: v for u, v in parsed.items() if v is not None}
-    dates = stripped.map({u: v[0] for u, v in ok.items()})
-    precision = stripped.map({u: v[1] for u, v in ok.items()})
-    bad = stripped.isin([u for u, v in parsed.items() if v is None])
-    return pd.to_datetime(dates), precision, bad
+@dataclass(frozen=True)
+class _Dates:
+    """Parsed dates of an export column (parsed once per distinct string)."""
+
+    values: np.ndarray     # datetime64[ns]; NaT when empty or unparseable
+    precision: np.ndarray  # int8: 0 day, 1 year-month, 2 year only, -1 missing
+    codes: np.ndarray      # index into ``uniques`` (-1: empty)
+    uniques: np.ndarray    # the distinct stripped strings, then None
+    iso_u: np.ndarray      # YYYY-MM-DD of each unique, then None
+    bad: np.ndarray        # bool: present but not a date
+
+    def subset(self, rows: np.ndarray) -> "_Dates":
+        return _Dates(self.values[rows], self.precision[rows], self.codes[rows], self.uniques, self.iso_u,
+                      self.bad[rows])
+
+    @property
+    def raw(self) -> np.ndarray:
+        return self.uniques[self.codes]
+
+    @property
+    def iso(self) -> np.ndarray:
+        return self.iso_u[self.codes]
 
 
-def _parse_date(text: str, us_formats: bool) -> tuple[pd.Timestamp, str] | None:
-    m = _ISO.match(text)
+_PRECISION = {"day": 0, "month": 1, "year": 2}
+
+
+def _parse_dates(raw: pd.Series, *, us_formats: bool) -> _Dates:
+    encoded = pc.utf8_trim_whitespace(arrow_strings(raw)).dictionary_encode()
+    uniques = encoded.dictionary.to_pylist()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    parsed = [_parse_date(u, us_formats) if u != "" else None for u in uniques]
+    # A trailing sentinel entry serves code -1 (empty field).
+    values_u = np.array([p[0] if p else np.datetime64("NaT") for p in parsed] + [np.datetime64("NaT")],
+                        dtype="datetime64[ns]")
+    prec_u = np.array([_PRECISION[p[1]] if p else -1 for p in parsed] + [-1], dtype=np.int8)
+    bad_u = np.array([p is None and u != "" for p, u in zip(parsed, uniques)] + [False], dtype=bool)
+    iso_u = np.array([str(p[0])[:10] if p else None for p in parsed] + [None], dtype=object)
+    return _Dates(values_u[codes], prec_u[codes], codes, np.array(uniques + [None], dtype=object), iso_u,
+                  bad_u[codes])
+
+
+def _parse_date(text: str, us_formats: bool) -> tuple[np.datetime64, str] | None:
     try:
+        m = _ISO.match(text)
         if m:
             year, month, day = m.group(1), m.group(2), m.group(3)
             if day:
-                return pd.Timestamp(dt.date(int(year), int(month), int(day))), "day"
+                return np.datetime64(dt.date(int(year), int(month), int(day)), "ns"), "day"
             if month:
-                return pd.Timestamp(dt.date(int(year), int(month), 1)), "month"
-            return pd.Timestamp(dt.date(int(year), 1, 1)), "year"
+                return np.datetime64(dt.date(int(year), int(month), 1), "ns"), "month"
+            return np.datetime64(dt.date(int(year), 1, 1), "ns"), "year"
         if us_formats:
             m = _US.match(text)
             if m:
-                return pd.Timestamp(dt.date(int(m.group(3)), int(m.group(1)), int(m.group(2)))), "day"
+                return np.datetime64(dt.date(int(m.group(3)), int(m.group(1)), int(m.group(2))), "ns"), "day"
             m = _DMY.match(text)
             if m and m.group(2).lower() in _MONTHS:
-                return pd.Timestamp(dt.date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))), "day"
-    except ValueError:  # 2021-02-30, month 13, ...
+                month = _MONTHS[m.group(2).lower()]
+                return np.datetime64(dt.date(int(m.group(3)), month, int(m.group(1))), "ns"), "day"
+    except ValueError:  # 2021-02-30, month 13, year 0
         return None
     return None
 
 
-def _parse_amount(raw: pd.Series, path: Path, lines: _LineMap, column: str) -> tuple[pd.Series, list[Problem]]:
+def _parse_amount(raw: pd.Series, path: Path, lines: _LineMap, column: str) -> tuple[np.ndarray, list[Problem]]:
     """Numbers from strings (thousands separators and a leading $ ignored); empty -> NaN."""
+    try:  # fast path: clean numbers (empty fields are already null)
+        values = pc.cast(arrow_strings(raw), pa.float64()).to_numpy(zero_copy_only=False)
+        return values, _cell_problems(path, lines, column, raw, values < 0, "negative amount")
+    except pa.ArrowInvalid:
+        pass
     s = raw.str.strip()
-    if s.str.contains(r"[,$]", regex=True).any():
+    if s.str.contains(r"[,$]", regex=True).fillna(False).any():
         s = s.str.replace(r"[,$]", "", regex=True)
-    values = pd.to_numeric(s, errors="coerce").astype(float)
-    present = s.notna() & (s != "")
-    problems = _cell_problems(path, lines, column, raw, present & values.isna(), "not a number")
+    values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    present = (s.notna() & (s != "")).to_numpy(dtype=bool, na_value=False)
+    problems = _cell_problems(path, lines, column, raw, present & np.isnan(values), "not a number")
     problems += _cell_problems(path, lines, column, raw, values < 0, "negative amount")
     return values, problems
+
+
+def _matches(values: pd.Series, pattern: str) -> np.ndarray:
+    return _to_bool(pc.match_substring_regex(arrow_strings(values), pattern))
+
+
+def _to_bool(arr) -> np.ndarray:
+    return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _append(notes: np.ndarray, mask: np.ndarray, extra) -> np.ndarray:
+    """Append ``extra`` (one note per True in ``mask``) to the notes, "; "-separated."""
+    if not mask.any():
+        return notes
+    notes = notes.copy()
+    notes[mask] = [f"{a}; {b}" if a else b for a, b in zip(notes[mask], extra)]
+    return notes
 
 
 def _cell_problems(path: Path, lines: _LineMap, column: str, raw: pd.Series | None, mask: pd.Series,
@@ -799,7 +870,7 @@ def _cap(problems: list[Problem]) -> list[Problem]:
 
 
 def _crunchbase_url(cb_url: pd.Series, permalink: pd.Series, kind: str) -> pd.Series:
-    ok = cb_url.str.match(r"https?://\S+$").fillna(False).astype(bool)
+    ok = _matches(cb_url, r"^https?://\S+$")
     built = ("https://www.crunchbase.com/" + kind + "/" + permalink.str.strip())
     return cb_url.where(ok, built)
 
@@ -817,22 +888,16 @@ def _investor_names(path: Path | str | None) -> pd.Series:
 
 def _resolve_names(raw: pd.Series, names: pd.Series) -> tuple[pd.Series, int]:
     """Comma-separated uuids -> semicolon-separated names; also the count of unresolved uuids."""
-    present = raw.notna().to_numpy()
-    if not present.any():
-        return pd.Series(None, index=raw.index, dtype=object), 0
-    sub = raw[present]
-    parts = sub.str.split(",")
-    pos = np.repeat(np.arange(len(sub)), parts.str.len().to_numpy().astype(np.int64))
-    flat = pd.Series(parts.explode().to_numpy(), dtype="str").str.strip()
-    resolved = pd.Series(flat.map(names).to_numpy(), dtype=object)
-    found = resolved.notna().to_numpy()
-    unresolved = int(((flat != "") & ~pd.Series(found)).sum())
-    joined = pd.Series(resolved[found].to_numpy()).groupby(pos[found], sort=True).agg(";".join)
-    out = np.full(len(sub), None, dtype=object)
-    out[joined.index.to_numpy()] = joined.to_numpy()
-    full = pd.Series(None, index=raw.index, dtype=object)
-    full[present] = out
-    return full, unresolved
+    split = pc.split_pattern(arrow_strings(raw), ",")
+    flat = pc.utf8_trim_whitespace(pc.list_flatten(split))
+    idx = pc.index_in(flat, value_set=pa.array(names.index.astype(str).tolist(), pa.string()))
+    unresolved = int(_to_bool(pc.and_(pc.is_null(idx), pc.not_equal(flat, ""))).sum())
+    resolved = pa.array(names.astype(str).tolist(), pa.string()).take(idx).fill_null("")
+    lists = pa.ListArray.from_arrays(split.offsets, resolved, mask=split.is_null())
+    joined = pc.binary_join(lists, ";")
+    joined = pc.utf8_trim(pc.replace_substring_regex(joined, ";{2,}", ";"), ";")
+    joined = pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+    return pd.Series(pd.array(joined, dtype="str"), index=raw.index), unresolved
 
 
 def _split_names(raw: pd.Series) -> list[list[str]]:
@@ -858,34 +923,40 @@ def _pitchbook_types(d: pd.DataFrame) -> tuple[pd.Series, pd.Series, np.ndarray]
     return itype, note, not_round
 
 
-def _format_amount(values: pd.Series) -> pd.Series:
+def _format_amount(values: np.ndarray) -> pd.Series:
     """Plain numbers for the CSV: integers without ".0", other values in full precision."""
-    v = values.to_numpy(dtype=float)
-    out = np.full(len(v), None, dtype=object)
+    v = np.asarray(values, dtype=float)
     finite = np.isfinite(v)
-    whole = finite & (v == np.round(v)) & (np.abs(v) < 2**53)
-    out[whole] = v[whole].astype(np.int64).astype(str)
-    frac = finite & ~whole
-    out[frac] = [repr(x) for x in v[frac]]
-    return pd.Series(out, index=values.index, dtype=object)
+    whole = finite & (np.abs(v) < 2**53) & (v == np.round(np.nan_to_num(v)))
+    as_int = pc.cast(pc.cast(pa.array(np.where(whole, v, 0.0)), pa.int64()), pa.string())
+    as_float = pc.cast(pa.array(np.where(finite, v, 0.0)), pa.string())
+    out = pc.if_else(pa.array(whole), as_int, as_float)
+    out = pc.if_else(pa.array(finite), out, pa.scalar(None, pa.string()))
+    return pd.Series(pd.array(out, dtype="str"))
 
 
-def _money_text(values: pd.Series) -> pd.Series:
-    return pd.Series([f"{x:,.0f}" for x in values.tolist()], index=values.index, dtype=object)
+def _write_csv(frame: pd.DataFrame, columns: list[str], fh, batch: int = 200_000) -> None:
+    """Write ``frame`` as UTF-8 CSV with minimal quoting (as the csv module does), vectorised.
+
+    Fields containing a comma, a quote or a line break are quoted (quotes doubled); missing
+    values are empty fields. Rows are joined in pyarrow and written as one buffer per batch.
+    """
+    fh.write((",".join(columns) + "\n").encode("utf-8"))
+    for start in range(0, len(frame), batch):
+        part = frame.iloc[start:start + batch]
+        fields = []
+        for col in columns:
+            arr = arrow_strings(part[col]).cast(pa.string()).fill_null("")
+            quoted = pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', "")
+            fields.append(pc.if_else(pc.match_substring_regex(arr, '[",\r\n]'), quoted, arr))
+        lines = pc.binary_join_element_wise(*fields, ",")
+        lines = pc.binary_join_element_wise(lines, "", "\n")  # each row + "\n"
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
+        fh.write(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]])
 
 
-def _join_notes(parts: list[pd.Series]) -> pd.Series:
-    out = pd.Series("", index=parts[0].index, dtype=object)
-    for p in parts:
-        p = p.astype(object)
-        has = p.notna().to_numpy()
-        sep = np.where((out != "").to_numpy() & has, "; ", "")
-        out = out + sep + p.fillna("").astype(str)
-    return out.where(out != "", None)
-
-
-def _counts(d: dict[str, int], name: str) -> pd.Series:
-    s = pd.Series(d, dtype=int, name=name)
+def _counts(d: dict[str, int]) -> pd.Series:
+    s = pd.Series(d, dtype=int, name="rows")
     return s[s > 0].rename_axis("reason")
 
 

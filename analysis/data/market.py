@@ -822,7 +822,8 @@ class MarketCache:
         if not path.exists():
             return CacheEntry(ticker, kind, path, MISSING, problem="not cached")
         try:
-            table = pq.read_table(path)
+            # ParquetFile.read skips the dataset machinery of read_table: ~3x faster per small file.
+            table = pq.ParquetFile(path).read()
             raw_meta = (table.schema.metadata or {}).get(META_KEY)
             if raw_meta is None:
                 raise ValueError("no aibubble metadata (not written by this cache)")
@@ -845,13 +846,16 @@ def _verify(frame: pd.DataFrame, meta: Mapping[str, Any], ticker: str, kind: str
     key = "date" if kind == PRICES else "period_end"
     if key not in frame.columns:
         raise ValueError(f"no {key} column")
-    if _iso(frame[key].min()) != meta.get("first_date") or _iso(frame[key].max()) != meta.get("last_date"):
+    dates = frame[key].to_numpy(dtype="datetime64[D]")
+    if str(dates.min()) != meta.get("first_date") or str(dates.max()) != meta.get("last_date"):
         raise ValueError("dates disagree with the metadata")
     if kind == PRICES:
-        close = frame.get("close")
-        if close is None or close.isna().any() or (close <= 0).any():
-            raise ValueError("close column missing, empty or not positive")
-        if not frame["date"].is_monotonic_increasing or frame["date"].duplicated().any():
+        if "close" not in frame.columns:
+            raise ValueError("no close column")
+        close = frame["close"].to_numpy(dtype="float64")
+        if not (close > 0).all():  # also false for NaN
+            raise ValueError("close column has empty or non-positive values")
+        if not (dates[1:] > dates[:-1]).all():
             raise ValueError("dates not strictly increasing")
 
 
@@ -959,12 +963,16 @@ def market_status(tickers: Sequence[str] | None = None, *, as_of=None, cache: Ma
     kinds : sequence of {"prices", "fundamentals"}
     """
     cache = cache or MarketCache()
-    as_of = _day(as_of) or pd.Timestamp.today().normalize()
-    rows = []
+    entries = []
     for kind in kinds:
         names = [t.upper() for t in tickers] if tickers is not None else cache.tickers(kind)
-        for ticker in dict.fromkeys(names):
-            rows.append(_status_row(cache.read(ticker, kind), as_of))
+        entries.extend(cache.read(ticker, kind) for ticker in dict.fromkeys(names))
+    return _status_of(entries, as_of)
+
+
+def _status_of(entries: Iterable[CacheEntry], as_of) -> MarketDataStatus:
+    as_of = _day(as_of) or pd.Timestamp.today().normalize()
+    rows = [_status_row(entry, as_of) for entry in entries]
     table = pd.DataFrame(rows, columns=_STATUS_COLUMNS)
     table["age_days"] = table["age_days"].astype("Int64")
     table["rows"] = table["rows"].astype("int64")
@@ -980,9 +988,9 @@ def _status_row(entry: CacheEntry, as_of: pd.Timestamp) -> dict:
     meta = entry.meta
     row.update(source=meta.get("source"), adjustment=meta.get("adjustment"), fetched_at=meta.get("fetched_at"))
     key = "date" if entry.kind == PRICES else "period_end"
-    dates = entry.frame[key]
-    dates = dates[dates <= as_of]
-    if dates.empty:
+    dates = entry.frame[key].to_numpy(dtype="datetime64[ns]")
+    dates = dates[dates <= as_of.to_datetime64()]
+    if len(dates) == 0:
         row.update(status=MISSING, problem=f"no data on or before {as_of.date()}")
         return row
     row.update(rows=int(len(dates)), first_date=_day(dates.min()), last_date=_day(dates.max()))
@@ -1239,19 +1247,27 @@ def load_universe(tickers: Sequence[str] | None = None, *, as_of=None, refresh_f
                     cache=cache, deadline_s=deadline_s)
         except MarketDataError as exc:  # the cached data is still usable
             log.warning("market-data refresh failed: %s", exc)
-    price_frames, fund_frames = [], []
+    columns: dict[str, list[np.ndarray]] = {"date": [], "close": [], "volume": []}
+    names, counts, fund_frames, entries = [], [], [], []
     for ticker in tickers:
         entry = cache.read(ticker, PRICES)
+        entries.append(entry)
         if entry.ok:
-            frame = entry.frame[entry.frame["date"] <= as_of]
-            price_frames.append(frame[["date", "close", "volume"]].assign(ticker=ticker))
+            keep = (entry.frame["date"] <= as_of).to_numpy()
+            for col in columns:
+                columns[col].append(entry.frame[col].to_numpy()[keep])
+            names.append(ticker)
+            counts.append(int(keep.sum()))
         fund = cache.read(ticker, FUNDAMENTALS)
         if fund.ok:
             fund_frames.append(fund.frame[fund.frame["period_end"] <= as_of].assign(ticker=ticker))
-    prices = (pd.concat(price_frames, ignore_index=True) if price_frames
-              else pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "close": pd.Series(dtype=float),
-                                 "volume": pd.Series(dtype=float), "ticker": pd.Series(dtype=str)}))
-    prices = prices[["date", "ticker", "close", "volume"]]
+    # Built from arrays: concatenating 45 frames with a string column costs more than reading them.
+    prices = pd.DataFrame({
+        "date": np.concatenate(columns["date"]) if names else np.array([], dtype="datetime64[ns]"),
+        "ticker": np.repeat(np.array(names, dtype=object), counts) if names else np.array([], dtype=object),
+        "close": np.concatenate(columns["close"]) if names else np.array([], dtype="float64"),
+        "volume": np.concatenate(columns["volume"]) if names else np.array([], dtype="float64"),
+    })
     fundamentals = (pd.concat(fund_frames, ignore_index=True) if fund_frames
                     else pd.DataFrame(columns=["period_end", *FUNDAMENTAL_COLUMNS, "ticker"]))
     fundamentals = fundamentals[["ticker", "period_end", *FUNDAMENTAL_COLUMNS]]
@@ -1260,7 +1276,7 @@ def load_universe(tickers: Sequence[str] | None = None, *, as_of=None, refresh_f
     if extra:
         known = pd.concat([known, pd.DataFrame({"ticker": extra, "segment": "unclassified",
                                                 "is_benchmark": False})], ignore_index=True)
-    status = market_status(tickers, as_of=as_of, cache=cache)
+    status = _status_of(entries, as_of)
     return Universe(prices, fundamentals, known.reset_index(drop=True), status)
 
 

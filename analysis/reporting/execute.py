@@ -7,21 +7,24 @@ everything is built in a staging folder and only moved into place once it is com
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import shutil
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator
 
 import nbformat
 import papermill
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from analysis import config
-from analysis.errors import NotebookExecutionError
+from analysis.errors import AIBubbleError, NotebookExecutionError
 from analysis.reporting.export import export_html
 from analysis.reporting.index import write_index
 from analysis.reporting.metrics import collect_metrics
@@ -73,6 +76,67 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+class ReportsBusyError(AIBubbleError):
+    """Another run holds the reports folder and the caller asked not to wait."""
+
+    exit_code = 75  # EX_TEMPFAIL: a scheduler (cron, systemd) may simply try again later
+
+
+def publish_lock(reports_root: Path) -> FileLock:
+    """The short lock held while files are moved into place and the index is rebuilt."""
+    return FileLock(str(Path(reports_root) / ".publish.lock"))
+
+
+@contextlib.contextmanager
+def run_lock(reports_root: Path, wait: bool = True, on_wait: Callable[[str], None] | None = None,
+             what: str = "aibubble report") -> Iterator[None]:
+    """Hold the reports folder for a whole run, so two runs never interleave.
+
+    ``aibubble report`` and ``aibubble run`` both take it. When it is held: wait (``on_wait`` is
+    told who holds it) or raise :class:`ReportsBusyError`. The lock is an OS file lock, so a run
+    killed with SIGKILL releases it; what such a run left behind is removed by
+    :func:`clean_stale` in the next one.
+    """
+    root = Path(reports_root)
+    root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(root / ".run.lock"))
+    info = root / ".run.lock.info"
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        try:
+            holder = info.read_text(encoding="utf-8").strip()
+        except OSError:
+            holder = "unknown process"
+        if not wait:
+            raise ReportsBusyError(f"{root.name}/ is busy: another run holds it ({holder}); not waiting (--no-wait)") from None
+        if on_wait:
+            on_wait(holder)
+        lock.acquire()
+    try:
+        started = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        atomic_write_text(info, f"pid {os.getpid()}, {what}, since {started}")
+        yield
+    finally:
+        info.unlink(missing_ok=True)
+        lock.release()
+
+
+def clean_stale(reports_root: Path) -> list[str]:
+    """Remove what killed runs left: staging and trash folders, temp files. Call only while
+    holding :func:`run_lock` (then no live run owns any of them). Returns the removed names."""
+    root = Path(reports_root)
+    removed = []
+    for path in list(root.glob(".staging-*")) + list(root.glob(".trash-*")):
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    for folder in [root, *[p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]]:
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp.name)
+    return removed
+
+
 def _failed_cell(nb) -> tuple[int | None, str]:
     """The 1-based index (among the notebook's own code cells) of the cell that failed or was
     running, and the error text. The cell papermill injects is not counted, so the number
@@ -95,25 +159,44 @@ def _failed_cell(nb) -> tuple[int | None, str]:
 
 def run_notebook(notebook: Path, params: dict, as_of: str, job: str | None = None,
                  reports_root: Path | None = None, cell_timeout: int = 900,
-                 title: str = "AI bubble-risk briefing") -> ReportRun:
+                 title: str = "AI bubble-risk briefing", lock: bool = True,
+                 run_id: str | None = None) -> ReportRun:
     """Execute ``notebook`` with ``params`` and publish ``<as_of>/<job>.{ipynb,html}`` + metrics.
+
+    ``lock`` holds :func:`run_lock` for the run (waiting, with a message on stderr, while another
+    run holds the folder); the batch runner passes False because it holds the lock itself.
+    ``run_id`` names the staging folder (``.staging-<as_of>-<job>-<run_id>``) so a supervisor
+    that kills the run knows what to clean up.
 
     Raises
     ------
     NotebookExecutionError
-        A cell raised or timed out; the executed notebook is kept under ``reports/failed/``.
+        A cell raised or timed out; the executed notebook is kept under ``reports/failed/``
+        (its path in the exception's ``kept_path`` attribute).
     """
+    reports_root = Path(reports_root or config.reports_dir())
+    if lock:
+        def waiting(holder: str) -> None:
+            print(f"waiting: another run holds {reports_root.name}/ ({holder})", file=sys.stderr, flush=True)
+
+        with run_lock(reports_root, on_wait=waiting, what=f"aibubble report {job or Path(notebook).stem}"):
+            clean_stale(reports_root)
+            return run_notebook(notebook, params, as_of, job, reports_root, cell_timeout, title, lock=False,
+                                run_id=run_id)
     notebook = Path(notebook)
     job = job or notebook.stem
-    reports_root = Path(reports_root or config.reports_dir())
     reports_root.mkdir(parents=True, exist_ok=True)
-    staging = reports_root / f".staging-{as_of}-{job}-{uuid.uuid4().hex[:8]}"
+    staging = reports_root / f".staging-{as_of}-{job}-{run_id or uuid.uuid4().hex[:8]}"
     staging.mkdir()
     executed_path = staging / f"{job}.ipynb"
     started = time.monotonic()
     try:
-        # Kernels inherit the environment: tell notebooks that nobody can click (no widgets).
+        # Kernels inherit the environment: tell notebooks that nobody can click (no widgets), and
+        # which job and reports folder they run for (to compare with the previous run).
         os.environ["AIBUBBLE_HEADLESS"] = "1"
+        kernel_env = {"AIBUBBLE_JOB": job, "AIBUBBLE_REPORTS_DIR": str(reports_root.resolve())}
+        saved = {k: os.environ.get(k) for k in kernel_env}
+        os.environ.update(kernel_env)
         try:
             papermill.execute_notebook(
                 str(notebook), str(executed_path), parameters=params, kernel_name=config.KERNEL_NAME,
@@ -122,6 +205,12 @@ def run_notebook(notebook: Path, params: dict, as_of: str, job: str | None = Non
             )
         except Exception as exc:  # papermill, nbclient timeouts, dead kernels: all end here
             raise _keep_failed(executed_path, reports_root, as_of, job, exc) from None
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         duration = time.monotonic() - started
         nb = nbformat.read(executed_path, as_version=4)
         _scrub_notebook(nb, notebook, params)
@@ -145,7 +234,7 @@ def run_notebook(notebook: Path, params: dict, as_of: str, job: str | None = Non
                       "parameters": display_parameters(params)}
         (staging / f"{job}.run.json").write_text(json.dumps(run_record, indent=2), encoding="utf-8")
         folder = reports_root / as_of
-        with FileLock(str(reports_root / ".publish.lock")):
+        with publish_lock(reports_root):
             folder.mkdir(exist_ok=True)
             # The run record goes last: the index only lists jobs whose record exists, so a run
             # killed half-way through publishing never shows up as a report.
@@ -194,4 +283,6 @@ def _keep_failed(executed_path: Path, reports_root: Path, as_of: str, job: str,
     message = f"{job}: {where} failed: {error}"
     if kept:
         message += f" (executed notebook kept at {reports_root.name}/failed/{kept.name})"
-    return NotebookExecutionError(message.replace("\n", " "))
+    err = NotebookExecutionError(message.replace("\n", " "))
+    err.kept_path = kept
+    return err

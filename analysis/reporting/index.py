@@ -19,7 +19,13 @@ def list_runs(reports_root: Path) -> list[dict]:
             data = json.loads(record.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue  # a damaged record is skipped, not fatal: the index must always build
-        data["href"] = f"{record.parent.name}/{data.get('job', record.name[:-9])}.html"
+        href = data.get("href")
+        # A record may name its own link (failed runs link their kept notebook); only a plain
+        # relative path inside the reports folder is trusted.
+        if not (isinstance(href, str) and href and not href.startswith(("/", "\\")) and ":" not in href
+                and ".." not in href.split("/")):
+            href = f"{record.parent.name}/{data.get('job', record.name[:-9])}.html"
+        data["href"] = href
         runs.append(data)
     runs.sort(key=lambda r: (str(r.get("as_of")), str(r.get("finished_at"))), reverse=True)
     return runs
@@ -29,13 +35,15 @@ def render_index(runs: list[dict]) -> str:
     e = lambda v: html.escape(str(v), quote=True)  # noqa: E731
     rows = "\n".join(
         f"<tr><td>{e(r.get('as_of'))}</td><td><a href=\"{e(r['href'])}\">{e(r.get('job'))}</a></td>"
-        f"<td>{e(r.get('status'))}</td><td>{e(r.get('duration_s'))}</td><td>{e(r.get('finished_at'))}</td></tr>"
+        f"<td class=\"status-{e(r.get('status'))}\" title=\"{e(r.get('error', ''))}\">{e(r.get('status'))}</td>"
+        f"<td>{e(r.get('duration_s'))}</td><td>{e(r.get('finished_at'))}</td></tr>"
         for r in runs
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>AI bubble-risk reports</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{padding:.3em 1em;border-bottom:1px solid #ddd;text-align:left}}</style></head>
+td,th{{padding:.3em 1em;border-bottom:1px solid #ddd;text-align:left}}
+.status-failed,.status-timeout{{color:#b2182b;font-weight:600}}</style></head>
 <body><h1>AI bubble-risk reports</h1>
 <table><thead><tr><th>As of</th><th>Job</th><th>Status</th><th>Duration (s)</th><th>Finished</th></tr></thead>
 <tbody>
