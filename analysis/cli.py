@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*", help="CSV files (default: all bundled datasets)")
     validate.add_argument("--dataset", help="schema to use for the files (default: from the name)")
     validate.set_defaults(func=_cmd_validate)
+
+    from analysis.data.market_cli import add_fetch_parser, add_import_prices_parser
+
+    add_fetch_parser(sub)
+    add_import_prices_parser(sub)
     return parser
 
 

@@ -23,6 +23,7 @@ DATASET_FILES = {
     "lab_financials": DATA_DIR / "lab_financials.csv",
     "hyperscaler_financials": DATA_DIR / "hyperscaler_financials.csv",
     "market_totals": DATA_DIR / "market_totals.csv",
+    "tickers": DATA_DIR / "tickers.csv",
 }
 
 DEFAULT_BRIEFING = BRIEFINGS_DIR / "bubble-risk.ipynb"

@@ -58,7 +58,9 @@ def wide_closes(prices: pd.DataFrame, tickers: Sequence[str] | None = None) -> p
     try:
         wide = prices.pivot(index="date", columns="ticker", values="close")
     except ValueError:  # duplicate (date, ticker) rows: keep the last, as the cache merge does
-        wide = prices.pivot_table(index="date", columns="ticker", values="close", aggfunc="last")
+        wide = prices.pivot_table(index="date", columns="ticker", values="close", aggfunc="last", observed=True)
+    wide.columns = pd.Index([str(c) for c in wide.columns])  # plain labels even from a categorical column
+    wide = wide.loc[:, wide.notna().any()]  # unobserved categories of a filtered frame are not tickers
     if tickers is not None:
         absent = [t for t in tickers if t not in wide.columns]
         if absent:

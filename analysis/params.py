@@ -98,6 +98,20 @@ def _domain(value: Any) -> str:
     return str(value)
 
 
+def _risk_weights(value: Any) -> dict:
+    from analysis.risk import validate_weights
+
+    if value in ("", None):
+        return {}
+    if not isinstance(value, dict):
+        raise ParameterError(f"risk_weights: expected a mapping of indicator names to weights, got {value!r}")
+    try:
+        validate_weights(value)
+    except ValueError as exc:
+        raise ParameterError(f"risk_weights: {exc}") from None
+    return dict(value)
+
+
 #: Every parameter name any notebook may declare, with its validator.
 VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "as_of": _as_of,
@@ -110,6 +124,10 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "infra_llm_share": _share("infra_llm_share"),
     "capex_llm_share": _share("capex_llm_share"),
     "top_n": _int_between("top_n", 1, 100),
+    "risk_weights": _risk_weights,
+    "llm_valuation_haircut": _share("llm_valuation_haircut"),
+    "llm_funding_drop": _share("llm_funding_drop"),
+    "capex_cut": _share("capex_cut"),
     "round_type": lambda v: "" if v in ("", None, "all") else _choice("round_type", tuple(INVESTMENT_TYPES))(v),
     "investor_type": lambda v: "" if v in ("", None, "all") else _choice("investor_type", tuple(INVESTOR_TYPES))(v),
 }

@@ -29,6 +29,7 @@ DEFINITION_COLORS = {"narrow": "#b2182b", "broad": "#ef8a62", "attributed": "#67
 
 def _finish(fig: go.Figure, title: str, source: str) -> go.Figure:
     fig.update_layout(template=TEMPLATE_NAME, title=dict(text=title, x=0, xanchor="left"))
+    fig.update_yaxes(automargin=True)  # long category labels (segments, targets) must not be cut
     if fig.layout.xaxis.type == "category":
         # Plotly orders categories by first appearance across traces (a forecast band drawn first
         # would come first); periods and years sort correctly as strings.
@@ -220,3 +221,111 @@ def multiples_chart(multiples, source: str = "ledger valuations / data/lab_finan
     fig.update_yaxes(title_text="Valuation / revenue (x, log scale)", type="log")
     fig.update_xaxes(title_text="Round date")
     return _finish(fig, "Valuation-to-revenue multiples at priced rounds", source)
+
+
+PILLAR_COLORS = {"private": "#b2182b", "public": "#2166ac", "spending": "#8c6d31"}
+
+
+def risk_scores_chart(scores, source: str = "analysis.risk composite (weights in the methodology)") -> go.Figure:
+    """Latest 0-100 score per segment, stacked by pillar contribution."""
+    latest = scores.latest().dropna(subset=["score"])
+    contrib = scores.contributions.merge(latest[["date", "segment"]], on=["date", "segment"])
+    by_pillar = contrib.groupby(["segment", "pillar"])["contribution"].sum().unstack(fill_value=0.0)
+    order = latest.sort_values("score")["segment"].tolist()
+    by_pillar = by_pillar.reindex(order)
+    fig = go.Figure()
+    for pillar in ("private", "public", "spending"):
+        if pillar in by_pillar:
+            fig.add_bar(y=order, x=by_pillar[pillar].round(1).tolist(), orientation="h", name=f"{pillar} markets"
+                        if pillar != "spending" else "spending", marker_color=PILLAR_COLORS[pillar],
+                        hovertemplate="%{x:.1f} points")
+    fig.update_layout(barmode="stack", hovermode="closest")
+    fig.update_xaxes(title_text="Bubble-risk score (0-100 points)", range=[0, 100])
+    fig.update_yaxes(title_text="Segment")
+    return _finish(fig, "Bubble-risk score by segment and where it comes from", source)
+
+
+def score_history_chart(scores, segments: list[str] | None = None,
+                        source: str = "analysis.risk, computed as of each quarter end (no look-ahead)") -> go.Figure:
+    """Score paths over time for the chosen segments."""
+    s = scores.scores.dropna(subset=["score"])
+    segments = segments or s["segment"].unique().tolist()
+    palette = ["#b2182b", "#ef8a62", "#2166ac", "#1b7837", "#762a83", "#8c6d31", "#4d4d4d", "#4393c3", "#d6604d"]
+    fig = go.Figure()
+    for i, seg in enumerate(segments):
+        g = s[s["segment"] == seg].sort_values("date")
+        fig.add_scatter(x=g["date"].dt.strftime("%Y-%m-%d").tolist(), y=g["score"].round(1).tolist(), mode="lines+markers",
+                        name=str(seg), line=dict(color=palette[i % len(palette)]), hovertemplate="%{y:.0f}")
+    fig.update_yaxes(title_text="Score (0-100 points)", range=[0, 100])
+    fig.update_xaxes(title_text="As of")
+    return _finish(fig, "Bubble-risk score history", source)
+
+
+def stress_chart(result, source: str = "analysis.stress Monte Carlo; relationships estimated with statsmodels") -> go.Figure:
+    """Interval chart of stress outcomes: 5-95% whiskers, 25-75% box, median marker, in percent."""
+    out = result.outcomes.sort_values("q50")
+    labels = [f"{r.target} ({r.channel})" for r in out.itertuples()]
+    fig = go.Figure()
+    fig.add_scatter(x=out["q50"].round(4).tolist(), y=labels, mode="markers", name="median",
+                    marker=dict(color="#222", size=9, symbol="diamond"),
+                    error_x=dict(type="data", symmetric=False, array=(out["q95"] - out["q50"]).round(4).tolist(),
+                                 arrayminus=(out["q50"] - out["q05"]).round(4).tolist(), color="#999"),
+                    hovertemplate="%{x:.1%}")
+    fig.add_bar(x=(out["q75"] - out["q25"]).round(4).tolist(), base=out["q25"].round(4).tolist(), y=labels,
+                orientation="h", name="25-75% of simulations", marker_color="rgba(178,24,43,0.35)",
+                hovertemplate="%{base:.1%} to %{x:.1%}")
+    fig.add_vline(x=0, line=dict(color="#888", dash="dot"))
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(title_text="Change under the LLM-bust scenario (%)", tickformat=".0%")
+    fig.update_yaxes(title_text="Target (channel)")
+    return _finish(fig, "LLM-bust stress test: distribution of outcomes (whiskers 5-95%)", source)
+
+
+def basket_levels_chart(levels, source: str = "market data cache (yfinance or imported CSV)") -> go.Figure:
+    """Segment basket indices (base 100 at each basket's start), log scale."""
+    fig = go.Figure()
+    for col in levels.columns:
+        s = levels[col].dropna()
+        weekly = s.resample("W-FRI").last().dropna()  # weekly points keep the HTML small
+        fig.add_scatter(x=weekly.index.strftime("%Y-%m-%d").tolist(), y=weekly.round(2).tolist(), mode="lines",
+                        name=str(col), hovertemplate="%{y:,.0f}")
+    fig.update_yaxes(title_text="Basket index (start = 100, log scale)", type="log")
+    fig.update_xaxes(title_text="Date")
+    return _finish(fig, "Equal-weighted segment baskets", source)
+
+
+def bsadf_chart(result, cv_series, episodes=None, title: str = "PSY BSADF against its 95% critical value",
+                source: str = "analysis.bubbles.psy (Phillips, Shi and Yu 2015)") -> go.Figure:
+    """BSADF sequence, its critical-value sequence, and shaded explosive episodes."""
+    b = result.bsadf
+    x = [d.strftime("%Y-%m-%d") if hasattr(d, "strftime") else str(d) for d in b.index]
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=b.round(3).tolist(), mode="lines", name="BSADF", line=dict(color="#2166ac"))
+    fig.add_scatter(x=x, y=[round(float(v), 3) for v in cv_series], mode="lines", name="95% critical value",
+                    line=dict(color="#b2182b", dash="dash"))
+    if episodes is not None:
+        for e in episodes.itertuples():
+            fig.add_vrect(x0=str(pd_date(e.start)), x1=str(pd_date(e.end)), fillcolor="rgba(178,24,43,0.15)",
+                          line_width=0)
+    fig.update_yaxes(title_text="ADF t-statistic")
+    fig.update_xaxes(title_text="Date")
+    return _finish(fig, title, source)
+
+
+def pd_date(value) -> str:
+    return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)
+
+
+def backtest_chart(levels, scores, source: str = "imported index prices; analysis.risk public pillar") -> go.Figure:
+    """An index level (log, left axis) and the market part of the risk score (right axis)."""
+    fig = go.Figure()
+    weekly = levels.resample("W-FRI").last().dropna()
+    fig.add_scatter(x=weekly.index.strftime("%Y-%m-%d").tolist(), y=weekly.round(2).tolist(), mode="lines",
+                    name="Index level (log scale)", line=dict(color="#444"))
+    fig.add_scatter(x=scores["date"].dt.strftime("%Y-%m-%d").tolist(), y=scores["score"].round(1).tolist(),
+                    mode="lines+markers", name="Market risk score (right axis)", yaxis="y2",
+                    line=dict(color="#b2182b"))
+    fig.update_layout(yaxis=dict(title="Index level (log scale)", type="log"),
+                      yaxis2=dict(title="Score (0-100 points)", overlaying="y", side="right", range=[0, 100]))
+    fig.update_xaxes(title_text="Date")
+    return _finish(fig, "Back-test: the market part of the score through a historical bubble", source)

@@ -159,7 +159,7 @@ def validate_weights(weights: dict | None) -> dict:
     return merged
 
 
-def composite(mapped: pd.DataFrame, weights: dict | None = None, min_coverage: float = 0.3) -> RiskScores:
+def composite(mapped: pd.DataFrame, weights: dict | None = None, min_coverage: float = 0.35) -> RiskScores:
     """Weighted average of available indicator scores, scaled to 0-100.
 
     Weights are renormalised over the indicators available for each (date, segment); a score
@@ -275,6 +275,19 @@ def spending_indicators(capex_quarterly: pd.DataFrame, dates: pd.DatetimeIndex, 
     return pd.DataFrame(rows, columns=["date", "segment", "indicator", "raw"])
 
 
+#: How long ledger-based indicators are carried forward past the ledger's last round.
+CARRY_FORWARD_DAYS = 183
+
+
+def carry_forward(raw: pd.DataFrame, data_end: pd.Timestamp, dates: pd.DatetimeIndex,
+                  max_days: int = CARRY_FORWARD_DAYS) -> pd.DataFrame:
+    """Repeat the indicators known at ``data_end`` on later grid dates (up to ``max_days``):
+    the value an analyst would still be reading then. Never uses anything after ``data_end``."""
+    last = raw[raw["date"] == data_end]
+    later = [d for d in dates if data_end < d <= data_end + pd.Timedelta(days=max_days)]
+    return pd.concat([raw] + [last.assign(date=d) for d in later], ignore_index=True)
+
+
 def score_history(raw: pd.DataFrame, weights: dict | None = None) -> RiskScores:
     """Map and combine raw indicators into scores for every (date, segment) in ``raw``."""
     if raw.empty:
@@ -292,9 +305,15 @@ PSY_NOBS = 400
 LPPLS_HISTORY_WINDOWS = (500, 425, 350, 275, 200, 125)
 
 
+#: LPPLS fits cost ~15 ms each; the history computes the confidence for the last 8 quarter ends
+#: only (earlier dates score without it, with weights renormalised, as for any missing indicator).
+LPPLS_HISTORY_QUARTERS = 8
+
+
 def public_indicators(levels: pd.DataFrame, market: pd.Series | None, dates: pd.DatetimeIndex,
                       psy_nobs: int = PSY_NOBS, lppls_windows: tuple[int, ...] | None = LPPLS_HISTORY_WINDOWS,
-                      price_to_sales: pd.DataFrame | None = None) -> pd.DataFrame:
+                      price_to_sales: pd.DataFrame | None = None,
+                      lppls_last: int | None = LPPLS_HISTORY_QUARTERS) -> pd.DataFrame:
     """Raw public-market indicators per basket (column of ``levels``) at each date, each computed
     from prices up to that date only.
 
@@ -308,6 +327,7 @@ def public_indicators(levels: pd.DataFrame, market: pd.Series | None, dates: pd.
 
     cv = psy.critical_values(psy_nobs)
     cv95 = float(cv.bsadf_cv.iloc[-1][0.95])
+    lppls_dates = set(dates[-lppls_last:]) if lppls_last else set(dates)
     rows = []
     for segment in levels.columns:
         s = levels[segment].dropna()
@@ -324,7 +344,7 @@ def public_indicators(levels: pd.DataFrame, market: pd.Series | None, dates: pd.
             values["psy_explosive"] = float(psy.radf(y).bsadf.iloc[-1] > cv95)
             if flags is not None:
                 values["runup"] = float(flags[flags.index <= date].iloc[-1])
-            if lppls_windows:
+            if lppls_windows and date in lppls_dates:
                 conf = lp.confidence(past, end_dates=[past.index[-1]], windows=lppls_windows)
                 values["lppls_confidence"] = float(conf.table["pos_conf"].iloc[-1])
             if price_to_sales is not None and segment in price_to_sales:

@@ -25,6 +25,8 @@ from analysis.data import market_cli
 from analysis.errors import MarketDataError
 
 TODAY = pd.Timestamp.today().normalize()
+# Tests name their tickers; the curated data/tickers.csv (whatever it holds today) stays out of them.
+NO_TICKERS = "/nonexistent/tickers.csv"
 # yfinance's own messages for the faults it swallows (copied from yfinance 1.7 runs without DNS).
 RATE_LIMIT_LOG = "['{t}']: YFRateLimitError('Too Many Requests. Rate limited. Try after a while.')"
 DNS_LOG = ("['{t}']: DNSError('Failed to perform, curl: (6) Could not resolve host: "
@@ -278,7 +280,7 @@ def test_truncated_cache_file_is_reported_then_replaced():
     status = M.market_status(["NVDA"])
     assert status.tickers_with(M.CORRUPT) == ("NVDA",)
     assert status.banner == "No market data cached: market sections are skipped"
-    universe = M.load_universe(["NVDA"])  # treated as missing, no exception
+    universe = M.load_universe(["NVDA"], tickers_path=NO_TICKERS)  # treated as missing, no exception
     assert not universe.available
     fake = FakeYF({"NVDA": [yf_frame("NVDA", recent_dates(5), [1, 2, 3, 4, 5])]})
     report = M.refresh(["NVDA"], fundamentals=[], provider=provider(fake))
@@ -338,7 +340,7 @@ def test_fundamentals_are_tidied_cached_and_loaded():
     assert statuses[("MSFT", M.FUNDAMENTALS)] == M.OK
     assert statuses[("SPY", M.FUNDAMENTALS)] == M.EMPTY  # a fund has no statements: not a failure
     assert report.ok
-    u = M.load_universe(["MSFT", "SPY"])
+    u = M.load_universe(["MSFT", "SPY"], tickers_path=NO_TICKERS)
     f = u.fundamentals.set_index("period_end")
     assert list(f.index) == list(periods[::-1])
     np.testing.assert_array_equal(f["capex_usd"], [20e9, 25e9, 30e9])  # spending is positive
@@ -386,6 +388,23 @@ def test_load_universe_is_offline_and_cuts_at_as_of(tmp_path):
     assert u.segment("ai_chips") == ("NVDA",)
     assert u.status.tickers_with(M.MISSING) == ("QQQ",)
     assert bool(u.tickers.set_index("ticker").loc["QQQ", "is_benchmark"])
+
+
+def test_load_universe_with_fetch_survives_a_failing_refresh():
+    seed_cache("NVDA", pd.bdate_range("2024-01-01", periods=10), np.arange(1, 11))
+    fake = FakeYF({"NVDA": [ConnectionError("offline")]})
+    u = M.load_universe(["NVDA"], fetch=True, provider=provider(fake, max_attempts=1), deadline_s=5,
+                        tickers_path=NO_TICKERS)
+    assert len(u.prices) == 10 and "refresh failed for 1 ticker(s): NVDA" in u.notes[0]
+
+    class Broken:
+        name = "broken"
+
+        def prices(self, *a, **k):
+            raise RuntimeError("provider bug")
+
+    u = M.load_universe(["NVDA"], fetch=True, provider=Broken(), tickers_path=NO_TICKERS)
+    assert len(u.prices) == 10 and "provider bug" in u.notes[0]
 
 
 # ----------------------------------------------------------------------------------- CLI

@@ -17,14 +17,19 @@ from tests.conftest import require_shared_market
 RTOL = 1e-12
 
 
-@pytest.fixture
-def snapshot():
-    """NVDA, AMD (OHLCV to 2026-08-21), PLTR (Date,Close to 2026-07-31), QQQ, SPY via the importer."""
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory):
+    """NVDA, AMD (OHLCV to 2026-08-21), PLTR (Date,Close to 2026-07-31), QQQ, SPY via the importer.
+
+    Imported once per module into its own temporary cache (read in place, never copied).
+    """
     root = require_shared_market()
     files = [root / "stocks" / f"{t}.csv" for t in ("NVDA", "AMD", "PLTR")] + \
             [root / "etfs" / f"{t}.csv" for t in ("QQQ", "SPY")]
-    import_prices(files)
-    universe = M.load_universe(["NVDA", "AMD", "PLTR", "QQQ", "SPY"], as_of="2026-11-28")
+    cache = M.MarketCache(tmp_path_factory.mktemp("market-cache"))
+    import_prices(files, cache=cache)
+    universe = M.load_universe(["NVDA", "AMD", "PLTR", "QQQ", "SPY"], as_of="2026-11-28", cache=cache,
+                               tickers_path=cache.root / "no-tickers.csv")
     closes = universe.closes()
     return universe, closes
 
@@ -220,3 +225,12 @@ def test_valuation_snapshot_by_hand():
     assert table.loc["MSFT", "market_cap"] == pytest.approx(7.43e9 * 410, rel=1e-15)
     assert table.loc["MSFT", "price_to_sales"] == pytest.approx(7.43e9 * 410 / 270e9, rel=1e-15)
     assert np.isnan(table.loc["SPY", "price_to_sales"])
+
+
+def test_filtered_categorical_prices_do_not_invent_tickers(snapshot):
+    universe, _ = snapshot
+    only = universe.prices[universe.prices["ticker"].isin(["NVDA", "AMD"])]  # categories still list all five
+    assert list(K.wide_closes(only).columns) == ["NVDA", "AMD"]  # the order the universe was loaded in
+    tickers = pd.DataFrame({"ticker": ["NVDA", "QQQ"], "segment": ["ai_chips", "llm_applications"],
+                            "is_benchmark": [False, False]})
+    assert list(K.segment_baskets(only, tickers, start="2024-01-01").baskets) == ["ai_chips"]

@@ -208,3 +208,15 @@ def test_cli_import_prices(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "AMD" in out and "splits_dividends" in out and "imported 1 ticker(s)" in out
     assert M.MarketCache().read("AMD").rows == 2
+
+
+def test_tickers_that_look_like_price_fields(tmp_path):
+    # Lowe's is LOW and Opendoor is OPEN: the header's Price/Ticker labels decide, not the values.
+    frame = yf_download_frame(["LOW", "OPEN"], auto_adjust=True).swaplevel(0, 1, axis=1).sort_index(axis=1)
+    path = tmp_path / "tricky.csv"
+    frame.to_csv(path)
+    pf = read_price_csv(path)
+    assert [e.ticker for e in pf.entries] == ["LOW", "OPEN"]
+    np.testing.assert_array_equal(pf.entries[0].frame["close"], frame[("LOW", "Close")].to_numpy())
+    (one,) = M.tidy_prices(frame, "OPEN")[0:1]
+    np.testing.assert_array_equal(one["close"], frame[("OPEN", "Close")].to_numpy())

@@ -197,7 +197,10 @@ def _episodes(flags: pd.DataFrame, years: float) -> pd.DataFrame:
         rows.append({"start": idx[a], "end": idx[b], "peak": ep["price"].idxmax(), "n_obs": b - a + 1,
                      "max_raw_return": ep["raw_return"].max(), "max_net_return": ep["net_return"].max(),
                      "drawdown_2y": dd, "crash": crash})
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=cols)
+    # True / False / None (undecided): keep Python objects rather than a lossy bool cast
+    out["crash"] = pd.Series([r["crash"] for r in rows], dtype=object)
+    return out
 
 
 __all__ = ["RunUpResult", "runup", "trailing_return", "default_runup_threshold",

@@ -183,10 +183,9 @@ def classify_companies(companies: pd.DataFrame, taxonomy: Taxonomy | None = None
                 if not win.any():
                     continue
                 winners = todo[win]
-                compiled = re.compile(pattern, re.IGNORECASE)
                 rank[winners] = r
                 rule[winners] = "keyword"
-                matched[winners] = [_first_match(compiled, t) for t in text.take(pa.array(winners)).to_pylist()]
+                matched[winners] = _first_match(text.take(pa.array(winners)), pattern)
                 open_ &= ~win
 
     fired = rule != "none"
@@ -210,12 +209,15 @@ def classify_companies(companies: pd.DataFrame, taxonomy: Taxonomy | None = None
     return Classification(table, ai_filter)
 
 
-def arrow_strings(values: pd.Series) -> pa.Array:
-    """A single pyarrow string array (nulls for missing); zero-copy for pyarrow-backed strings."""
+def arrow_strings(values: pd.Series, combine: bool = True) -> pa.Array | pa.ChunkedArray:
+    """The pyarrow strings behind ``values`` (nulls for missing), zero-copy when pyarrow-backed.
+
+    ``combine=False`` keeps a chunked array as it is (no copy) for functions that accept one.
+    """
     arr = getattr(values.array, "_pa_array", None)
     if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = pa.array(values.astype(object).where(values.notna(), None), type=pa.string(), from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
+    if combine and isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     return arr
 
@@ -237,7 +239,7 @@ def _explode(lists: pd.Series, sep: str) -> tuple[np.ndarray, pa.Array]:
 
 
 def _regex_mask(text: pa.Array, pattern: str) -> np.ndarray:
-    """Case-insensitive regex search over a pyarrow string series, falling back to ``re``."""
+    """Case-insensitive regex search over pyarrow strings (RE2), falling back to ``re``."""
     try:
         return _to_bool(pc.match_substring_regex(text, pattern, ignore_case=True))
     except pa.ArrowInvalid:  # RE2 cannot compile the pattern (look-around, back-reference)
@@ -245,9 +247,20 @@ def _regex_mask(text: pa.Array, pattern: str) -> np.ndarray:
         return np.array([bool(t is not None and compiled.search(t)) for t in text.to_pylist()], dtype=bool)
 
 
-def _first_match(compiled: re.Pattern, text: str) -> str | None:
-    m = compiled.search(text)
-    return m.group(0) if m else None  # RE2 and re disagree only at non-ASCII word boundaries
+def _first_match(text: pa.Array, pattern: str) -> np.ndarray:
+    """The leftmost match in each string (alternatives tried in order, as in Python's ``re``).
+
+    Only run on the strings a domain won, since extracting is far slower than testing.
+    """
+    try:
+        # extract_regex wants every group named: make the taxonomy's groups non-capturing.
+        plain = re.sub(r"(?<!\\)\((?!\?)", "(?:", pattern)
+        found = pc.extract_regex(text, f"(?i)(?P<m>{plain})").field("m")
+        return found.to_numpy(zero_copy_only=False).astype(object)
+    except pa.ArrowInvalid:
+        compiled = re.compile(pattern, re.IGNORECASE)
+        hits = [compiled.search(t) if t is not None else None for t in text.to_pylist()]
+        return np.array([h.group(0) if h else None for h in hits], dtype=object)
 
 
 def _notes(table: pd.DataFrame) -> pd.Series:

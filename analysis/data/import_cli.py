@@ -46,6 +46,11 @@ def cmd_pitchbook(args: argparse.Namespace) -> int:
 def _write(result, args: argparse.Namespace) -> int:
     from analysis.data.importers import write_company_report, write_ledger
 
+    if args.report and Path(args.report).name in ("companies.csv", "investors.csv") and \
+            Path(args.report).resolve().parent == Path(args.out).resolve().parent:
+        # load_ledger reads a sibling companies.csv / investors.csv as reference tables.
+        raise AIBubbleError(f"--report {Path(args.report).name} next to the ledger would be read as its "
+                            "reference table by load_ledger; choose another name (e.g. classification.csv)")
     out = write_ledger(result.ledger, Path(args.out), overwrite=args.force)
     print(result.report())
     print(f"wrote {config.display_path(out)} ({result.rows_kept:,} rounds)")

@@ -39,10 +39,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from analysis import config
 from analysis.data.classifier import AI_FILTERS, Classification, arrow_strings, classify_companies
-from analysis.data.schemas import INVESTMENT_TYPES, NOT_NEW_EQUITY, FundingRounds
+from analysis.data.schemas import INVESTMENT_TYPES, NOT_NEW_EQUITY
 from analysis.data.taxonomy import Taxonomy, load_taxonomy
 from analysis.errors import AIBubbleError, DataValidationError, ParameterError, Problem
 
@@ -112,13 +113,14 @@ DEAL_SIZE_UNITS = {"millions": 1e6, "usd": 1.0}
 
 _CB_ROUND_COLUMNS = ("uuid", "name", "permalink", "cb_url", "updated_at", "investment_type", "announced_on",
                      "raised_amount_usd", "raised_amount", "raised_amount_currency_code",
-                     "post_money_valuation_usd", "org_uuid", "org_name", "lead_investor_uuids")
+                     "post_money_valuation_usd", "org_uuid", "lead_investor_uuids")
 _CB_ORG_COLUMNS = ("uuid", "name", "permalink", "cb_url", "category_list", "category_groups_list",
                    "short_description", "description")
 
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
-_ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)?)?$")
+_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"  # ignored time part
+_ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})" + _TIME + r")?)?$")
 _US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _DMY = re.compile(r"^(\d{1,2})-([A-Za-z]{3})-(\d{4})$")
 _SERIES = re.compile(r"\bseries\s*([a-l])(?![a-z])", re.IGNORECASE)
@@ -219,7 +221,7 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
         ``funding_rounds.csv`` of the bulk export (columns ``uuid``, ``name``, ``permalink``,
         ``cb_url``, ``updated_at``, ``investment_type``, ``announced_on``,
         ``raised_amount_usd``, ``raised_amount``, ``raised_amount_currency_code``,
-        ``post_money_valuation_usd``, ``org_uuid``, ``org_name``, ``lead_investor_uuids``, ...;
+        ``post_money_valuation_usd``, ``org_uuid``, ``lead_investor_uuids``, ...;
         required: :data:`CRUNCHBASE_ROUNDS_REQUIRED`).
     organizations : path
         ``organizations.csv`` (``uuid``, ``name``, ``category_list``, ``category_groups_list``,
@@ -246,9 +248,9 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
     Notes
     -----
     * ``round_id`` = ``"cb-"`` + the round's uuid (stable across re-imports).
-    * ``org_name`` from ``organizations.csv`` (the round's own ``org_name`` if the organisation
-      is missing there); rounds of organisations absent from ``organizations.csv`` cannot be
-      classified and are dropped.
+    * ``org_name`` = the organisation's ``name`` in ``organizations.csv`` (found by the round's
+      ``org_uuid``); rounds of organisations absent from ``organizations.csv`` cannot be
+      classified and are dropped (counted).
     * ``source_url`` = the round's ``cb_url`` (else its Crunchbase URL built from
       ``permalink``), else the organisation's; ``source_title`` = "Crunchbase bulk export: " +
       the round's ``name``; ``source_publisher`` = "Crunchbase (user export)";
@@ -267,7 +269,7 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
     rounds, r_lines = _read_export(rounds_path, CRUNCHBASE_ROUNDS_REQUIRED, wanted=_CB_ROUND_COLUMNS)
     orgs, _ = _read_export(orgs_path, CRUNCHBASE_ORGS_REQUIRED, wanted=_CB_ORG_COLUMNS)
 
-    problems: list[Problem] = []
+    problems = _empty_problems(rounds_path, r_lines, rounds, ("uuid",))
     dates = _parse_dates(rounds["announced_on"], us_formats=False)
     problems += _cell_problems(rounds_path, r_lines, "announced_on", rounds["announced_on"], dates.bad,
                                "not a date (expected YYYY-MM-DD, YYYY-MM or YYYY)")
@@ -284,9 +286,9 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
     if problems:
         raise DataValidationError(_cap(problems))
 
-    # Companies: the first row per organisation uuid that raised a round in the export.
-    orgs = orgs.drop_duplicates("uuid")
-    org_pos_all = pc.index_in(arrow_strings(rounds["org_uuid"]), value_set=arrow_strings(orgs["uuid"]))
+    # Companies: the organisations that raised a round in the export; index_in finds the first
+    # row of a uuid listed twice, so repeated organisation rows are ignored without a dedupe pass.
+    org_pos_all = pc.index_in(arrow_strings(rounds["org_uuid"], combine=False), value_set=arrow_strings(orgs["uuid"]))
     org_pos_all = org_pos_all.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     known = org_pos_all >= 0
     used, inverse = np.unique(org_pos_all[known], return_inverse=True)
@@ -308,7 +310,9 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
     rows = _select(org_pos, {"organization not in the organizations file": ~known}, cls, dates.values,
                    companies["name"], dropped)
 
-    r = rounds.take(rows).reset_index(drop=True)
+    r = rounds.drop(columns=[col for col in ("announced_on", "raised_amount_usd", "raised_amount",
+                                             "post_money_valuation_usd", "raised_amount_currency_code", "org_uuid")
+                             if col in rounds]).take(rows).reset_index(drop=True)
     mtime = _mtime_date(rounds_path)
     updated = _optional(r, "updated_at").str.slice(0, 10)
     source_date = updated.where(updated.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool), mtime)
@@ -318,9 +322,10 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
     type_note[unknown_type] = [f"investment_type '{t}' is not in the Crunchbase enum; recorded as undisclosed"
                                for t in r["investment_type"][unknown_type]]
     itype = raw_type.where(~unknown_type & raw_type.notna().to_numpy(), "undisclosed")
-    title = _optional(r, "name").fillna(itype + " - " + _optional(r, "org_name").fillna(""))
+    org_names = pd.array(arrow_strings(companies["name"]).take(pa.array(org_pos[rows])), dtype="str")
+    title = _optional(r, "name").fillna(itype + " - " + pd.Series(org_names).fillna(""))
     c = pd.DataFrame({
-        "round_id": "cb-" + r["uuid"].str.strip().str.lower(),
+        "round_id": "cb-" + r["uuid"].str.strip().str.lower().str.replace(_ROUND_ID_BAD.pattern, "-", regex=True),
         "org_pos": org_pos[rows],
         "investment_type": itype,
         "type_note": type_note,
@@ -334,10 +339,13 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
         "source_title": "Crunchbase bulk export: " + title,
         "source_date": source_date,
     })
-    names_by_uuid = pd.concat([pd.Series(orgs["name"].to_numpy(), index=orgs["uuid"].to_numpy()),
-                               _investor_names(investors)])
-    names_by_uuid = names_by_uuid[~names_by_uuid.index.duplicated()]
-    lead, unresolved = _resolve_names(_optional(r, "lead_investor_uuids"), names_by_uuid)
+    keys, values = arrow_strings(orgs["uuid"]), arrow_strings(orgs["name"])
+    if investors is not None:
+        inv, _ = _read_export(Path(investors), ("uuid", "name"), wanted=("uuid", "name"))
+        keys = pa.concat_arrays([keys.cast(pa.large_string()), arrow_strings(inv["uuid"]).cast(pa.large_string())])
+        values = pa.concat_arrays([values.cast(pa.large_string()),
+                                   arrow_strings(inv["name"]).cast(pa.large_string())])
+    lead, unresolved = _resolve_names(_optional(r, "lead_investor_uuids"), keys, values)
     c["lead_raw"] = lead
     return _finish(c, dates.subset(rows), companies, cls, CRUNCHBASE_PUBLISHER, rows_read=len(rounds),
                    dropped=dropped, adjusted={"lead investor uuids not found (left out)": unresolved},
@@ -392,7 +400,7 @@ def import_pitchbook(deals: Path | str, *, deal_size_unit: str = "millions", tax
     tax = taxonomy or load_taxonomy()
     path = Path(deals)
     d, lines = _read_export(path, PITCHBOOK_REQUIRED, normalise=_pitchbook_column)
-    problems: list[Problem] = []
+    problems = _empty_problems(path, lines, d, ("DEAL_ID",))
     dates = _parse_dates(d["DEAL_DATE"], us_formats=True)
     problems += _cell_problems(path, lines, "DEAL_DATE", d["DEAL_DATE"], dates.bad,
                                "not a date (expected YYYY-MM-DD, YYYY-MM, YYYY, M/D/YYYY or D-Mon-YYYY)")
@@ -449,7 +457,7 @@ def import_pitchbook(deals: Path | str, *, deal_size_unit: str = "millions", tax
     leads = _split_names(_optional(r, "LEAD_INVESTORS"))
     others = _split_names(_optional(r, "INVESTORS"))
     c = pd.DataFrame({
-        "round_id": "pb-" + deal_id.str.lower().str.replace(_ROUND_ID_BAD, "-", regex=True).str.strip("-"),
+        "round_id": "pb-" + deal_id.str.lower().str.replace(_ROUND_ID_BAD.pattern, "-", regex=True).str.strip("-"),
         "org_pos": org_pos[rows],
         "investment_type": itype.take(rows).reset_index(drop=True),
         "type_note": type_note.take(rows).reset_index(drop=True),
@@ -590,36 +598,43 @@ def _finish(c: pd.DataFrame, dates: "_Dates", companies: pd.DataFrame, cls: Clas
     adjusted["company name shared by several companies; id appended"] = int(np.isin(org_pos, kept[clash]).sum())
 
     table = cls.table
-    notes = table["note"].to_numpy(dtype=object)[org_pos]
+    take = pa.array(org_pos)
+    # Per-company text is gathered per round in pyarrow (no Python string per row); only rows
+    # with extra notes (imprecise dates, unknown types, dropped valuations) touch Python.
+    extra = np.full(len(c), None, dtype=object)
     for code, label in ((1, "year-month"), (2, "year only")):
         m = dates.precision == code
         adjusted[f"announced_on given as {label}; set to the period's first day"] = int(m.sum())
-        if m.any():
-            extra = [f"announced_on given as '{raw}' ({label}); set to {iso}"
-                     for raw, iso in zip(dates.raw[m], dates.iso[m])]
-            notes = _append(notes, m, extra)
+        extra = _append(extra, m, [f"announced_on given as '{raw}' ({label}); set to {iso}"
+                                   for raw, iso in zip(dates.raw[m], dates.iso[m])])
     type_note = c["type_note"].to_numpy(dtype=object)
     m = pd.notna(type_note)
     adjusted["investment type not in the vocabulary; recorded as undisclosed"] = int(m.sum())
-    notes = _append(notes, m, type_note[m])
+    extra = _append(extra, m, type_note[m])
     # Valuations the ledger would reject: zero, or below the amount raised.
     post = c["post_money_valuation_usd"].to_numpy(dtype=float).copy()
     amount = c["raised_amount_usd"].to_numpy(dtype=float)
     zero = post == 0
     below = (post < amount) & ~zero
-    notes = _append(notes, zero, ["post-money valuation 0 in the export; left empty"] * int(zero.sum()))
-    notes = _append(notes, below, [f"post-money valuation {v:,.0f} below the amount raised in the export; left empty"
-                                   for v in post[below]])
+    extra = _append(extra, zero, ["post-money valuation 0 in the export; left empty"] * int(zero.sum()))
+    extra = _append(extra, below, [f"post-money valuation {v:,.0f} below the amount raised in the export; "
+                                   "left empty" for v in post[below]])
     adjusted["post-money valuation zero or below the amount raised; left empty"] = int((zero | below).sum())
     post[zero | below] = np.nan
     pre = c["pre_money_valuation_usd"].to_numpy(dtype=float)
     has_pre = ~np.isnan(pre)
-    notes = _append(notes, has_pre, [f"pre-money ${v:,.0f}" for v in pre[has_pre]])
+    extra = _append(extra, has_pre, [f"pre-money ${v:,.0f}" for v in pre[has_pre]])
+    notes = pa.array(table["note"].to_numpy(dtype=object), pa.string(), from_pandas=True).take(take)
+    with_extra = pd.notna(extra)
+    if with_extra.any():
+        base = notes.filter(pa.array(with_extra)).to_pylist()
+        merged = [f"{b}; {e}" if b else e for b, e in zip(base, extra[with_extra])]
+        notes = pc.replace_with_mask(notes, pa.array(with_extra), pa.array(merged, pa.string()))
 
     ledger = pd.DataFrame({
         "round_id": c["round_id"],
-        "org_name": display[org_pos],
-        "domain": table["domain"].to_numpy(dtype=object)[org_pos],
+        "org_name": _per_round(display, take),
+        "domain": _per_round(table["domain"].to_numpy(dtype=object), take),
         "investment_type": c["investment_type"],
         "announced_on": dates.iso,
         "raised_amount_usd": _format_amount(amount),
@@ -633,7 +648,7 @@ def _finish(c: pd.DataFrame, dates: "_Dates", companies: pd.DataFrame, cls: Clas
         "source_publisher": publisher,
         "source_date": c["source_date"],
         "confidence": "reported",
-        "notes": notes,
+        "notes": pd.array(notes, dtype="str"),
     })
 
     rounds = np.bincount(org_pos, minlength=len(companies))[kept]
@@ -694,13 +709,16 @@ def _read_export(path: Path, required: tuple[str, ...], *, wanted: tuple[str, ..
         header = pd.read_csv(path, nrows=0, dtype=str, encoding="utf-8-sig").columns
         names = {raw: normalise(raw) for raw in header}
         usecols = None if wanted is None else [raw for raw, name in names.items() if name in wanted]
-        # pyarrow's reader is several times faster than the C engine for all-string frames and,
-        # unlike it, rejects rows with too few fields.
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow",
-                            encoding="utf-8", usecols=usecols)
+        # pyarrow's CSV reader: all columns as strings (only empty fields missing), several times
+        # faster than pandas' C engine asked for strings, and unlike it, it rejects rows with too
+        # few fields as well as too many (also when only some columns are kept).
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            column_types={raw: pa.string() for raw in header}, include_columns=usecols,
+            strings_can_be_null=True, null_values=[""]))
+        frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
     except pd.errors.EmptyDataError:
         raise DataValidationError([Problem(shown, None, None, None, "file is empty (no header row)")]) from None
-    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
+    except (pa.ArrowInvalid, pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
         raise DataValidationError([_locate_parse_error(path, shown, exc)]) from None
     frame.columns = [names.get(c, normalise(c)) for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
@@ -818,7 +836,7 @@ def _parse_date(text: str, us_formats: bool) -> tuple[np.datetime64, str] | None
 def _parse_amount(raw: pd.Series, path: Path, lines: _LineMap, column: str) -> tuple[np.ndarray, list[Problem]]:
     """Numbers from strings (thousands separators and a leading $ ignored); empty -> NaN."""
     try:  # fast path: clean numbers (empty fields are already null)
-        values = pc.cast(arrow_strings(raw), pa.float64()).to_numpy(zero_copy_only=False)
+        values = pc.cast(arrow_strings(raw, combine=False), pa.float64()).to_numpy(zero_copy_only=False)
         return values, _cell_problems(path, lines, column, raw, values < 0, "negative amount")
     except pa.ArrowInvalid:
         pass
@@ -833,11 +851,16 @@ def _parse_amount(raw: pd.Series, path: Path, lines: _LineMap, column: str) -> t
 
 
 def _matches(values: pd.Series, pattern: str) -> np.ndarray:
-    return _to_bool(pc.match_substring_regex(arrow_strings(values), pattern))
+    return _to_bool(pc.match_substring_regex(arrow_strings(values, combine=False), pattern))
 
 
 def _to_bool(arr) -> np.ndarray:
     return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _per_round(per_company: np.ndarray, take: pa.Array) -> pd.Series:
+    """A per-company text column gathered per round, in pyarrow (no Python string per row)."""
+    return pd.array(pa.array(per_company, pa.string(), from_pandas=True).take(take), dtype="str")
 
 
 def _append(notes: np.ndarray, mask: np.ndarray, extra) -> np.ndarray:
@@ -856,7 +879,17 @@ def _cell_problems(path: Path, lines: _LineMap, column: str, raw: pd.Series | No
         return []
     rows = np.flatnonzero(mask)[: MAX_PROBLEMS + 1]
     shown = config.display_path(path)
-    return [Problem(shown, lines.line(int(i)), column, raw.iloc[i], rule) for i in rows]
+    return [Problem(shown, lines.line(int(i)), column, None if pd.isna(raw.iloc[i]) else raw.iloc[i], rule)
+            for i in rows]
+
+
+def _empty_problems(path: Path, lines: _LineMap, frame: pd.DataFrame, columns: tuple[str, ...]) -> list[Problem]:
+    """Required identifiers that are empty (a ledger row needs a stable round id)."""
+    problems = []
+    for col in columns:
+        empty = frame[col].str.strip().fillna("").eq("").to_numpy(dtype=bool)
+        problems += _cell_problems(path, lines, col, frame[col], empty, "must not be empty (the round's id)")
+    return problems
 
 
 def _cap(problems: list[Problem]) -> list[Problem]:
@@ -879,20 +912,16 @@ def _mtime_date(path: Path) -> str:
     return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc).strftime("%Y-%m-%d")
 
 
-def _investor_names(path: Path | str | None) -> pd.Series:
-    if path is None:
-        return pd.Series(dtype=object)
-    frame, _ = _read_export(Path(path), ("uuid", "name"))
-    return pd.Series(frame["name"].to_numpy(), index=frame["uuid"].to_numpy())
+def _resolve_names(raw: pd.Series, keys: pa.Array, values: pa.Array) -> tuple[pd.Series, int]:
+    """Comma-separated uuids -> semicolon-separated names (first ``values`` entry of each key).
 
-
-def _resolve_names(raw: pd.Series, names: pd.Series) -> tuple[pd.Series, int]:
-    """Comma-separated uuids -> semicolon-separated names; also the count of unresolved uuids."""
+    Also returns the number of uuids that match no key (left out).
+    """
     split = pc.split_pattern(arrow_strings(raw), ",")
     flat = pc.utf8_trim_whitespace(pc.list_flatten(split))
-    idx = pc.index_in(flat, value_set=pa.array(names.index.astype(str).tolist(), pa.string()))
+    idx = pc.index_in(flat, value_set=keys.cast(flat.type))
     unresolved = int(_to_bool(pc.and_(pc.is_null(idx), pc.not_equal(flat, ""))).sum())
-    resolved = pa.array(names.astype(str).tolist(), pa.string()).take(idx).fill_null("")
+    resolved = values.cast(pa.string()).take(idx).fill_null("")
     lists = pa.ListArray.from_arrays(split.offsets, resolved, mask=split.is_null())
     joined = pc.binary_join(lists, ";")
     joined = pc.utf8_trim(pc.replace_substring_regex(joined, ";{2,}", ";"), ";")
@@ -946,11 +975,16 @@ def _write_csv(frame: pd.DataFrame, columns: list[str], fh, batch: int = 200_000
         part = frame.iloc[start:start + batch]
         fields = []
         for col in columns:
-            arr = arrow_strings(part[col]).cast(pa.string()).fill_null("")
-            quoted = pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', "")
-            fields.append(pc.if_else(pc.match_substring_regex(arr, '[",\r\n]'), quoted, arr))
+            arr = arrow_strings(part[col], combine=False).cast(pa.string()).fill_null("")
+            needs = pc.match_substring_regex(arr, '[",\r\n]')
+            if pc.any(needs).as_py():
+                quoted = pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', "")
+                arr = pc.if_else(needs, quoted, arr)
+            fields.append(arr)
         lines = pc.binary_join_element_wise(*fields, ",")
         lines = pc.binary_join_element_wise(lines, "", "\n")  # each row + "\n"
+        if isinstance(lines, pa.ChunkedArray):
+            lines = lines.combine_chunks()
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
         fh.write(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]])
 

@@ -279,7 +279,13 @@ def _is_field_row(row: list[str]) -> bool:
 def _multi_header(header_rows, shown: str) -> _Layout:
     """yfinance's (Price, Ticker) header, in either order, with or without the ``Date`` row."""
     candidates = header_rows[:2]
-    field_idx = next((i for i, (_, row) in enumerate(candidates) if _is_field_row(row)), None)
+    labels = [_key(row[0]) for _, row in candidates]
+    if "price" in labels:  # yfinance labels its rows; trust the labels first (LOW, OPEN are tickers)
+        field_idx = labels.index("price")
+    elif "ticker" in labels:
+        field_idx = 1 - labels.index("ticker")
+    else:
+        field_idx = next((i for i, (_, row) in enumerate(candidates) if _is_field_row(row)), None)
     if field_idx is None:
         line = header_rows[0][0]
         raise PriceFileError([Problem(shown, line, None, None,

@@ -156,6 +156,8 @@ TICKER_PATTERN = r"^\^?[A-Z0-9][A-Z0-9.=-]*$"
 class Tickers(_Sourced):
     """The listed-company universe of the market sections (one row per Yahoo Finance symbol)."""
 
+    # 9 of the pages describing a company's AI exposure carry no date (undated: the row's notes say so).
+    source_date: Series[pd.Timestamp] = pa.Field(nullable=True)
     ticker: Series[str] = pa.Field(unique=True, str_matches=TICKER_PATTERN)
     name: Series[str] = pa.Field(str_length={"min_value": 1})
     exchange: Series[str] = pa.Field(str_length={"min_value": 1})

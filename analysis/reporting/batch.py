@@ -296,7 +296,12 @@ def load_config(path: os.PathLike | str, as_of: str | None = None, only: Iterabl
             if "as_of" in declared:
                 overrides["as_of"] = as_of
             try:
-                values_ok = P.resolve(notebook, overrides)
+                # P.resolve's rules, with the notebook inspected once per entry, not once per job
+                unknown = sorted(set(overrides) - set(declared))
+                if unknown:
+                    raise ParameterError(f"unknown parameter {unknown[0]!r} for {notebook.name} "
+                                         f"(known: {', '.join(sorted(declared))})")
+                values_ok = P.validate({**declared, **overrides})
             except ParameterError as exc:
                 raise ParameterError(f"{job_where}: parameters.{exc}") from None
             jobs.append(Job(name, notebook, values_ok, title.format(**values) if values else title,
@@ -354,7 +359,8 @@ _CHILD = "import sys; from analysis.reporting.batch import _job_main; sys.exit(_
 
 
 def _now_utc() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    # Seconds, not minutes: history rows of one as-of date are ordered by this.
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _watch_parent(interval: float = 0.5) -> None:
@@ -520,6 +526,8 @@ def supervise_job(spec: dict) -> dict:
                                ).to_dict()
             shutil.rmtree(Path(spec["reports_root"]) / f".staging-{spec['as_of']}-{spec['job']}-{spec['run_id']}",
                           ignore_errors=True)
+        # The job's cost as the batch sees it: process start, imports, kernel, export, publish.
+        result["duration_s"] = round(duration, 2)
         if result["status"] != OK:
             kept = Path(spec["reports_root"]) / result["report"] if result.get("report") else None
             _record_failure(spec, result["status"], result["duration_s"], result["error"], kept)
@@ -738,11 +746,6 @@ class Progress:
                 self.stream.flush()
 
 
-class _Quiet(Progress):
-    def __init__(self):
-        super().__init__(stream=open(os.devnull, "w"), interactive=False)
-
-
 # --------------------------------------------------------------------------------------------
 # The batch
 # --------------------------------------------------------------------------------------------
@@ -850,7 +853,7 @@ def _dask_results(specs: list[dict], scheduler: str, progress: Progress):
             progress.job_started(spec["job"])
             futures.append(client.submit(supervise_job, spec, pure=False, key=f"aibubble-{spec['job']}-{spec['run_id']}",
                                          retries=0))
-        for future in dask_completed(futures):
+        for future in dask_completed(futures, loop=client.loop):
             try:
                 yield future.result()
             except Exception as exc:  # a lost worker: this job failed, the others continue

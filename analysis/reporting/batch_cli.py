@@ -42,3 +42,27 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="reports folder (default: reports/)")
     run.set_defaults(func=_cmd_run)
     return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.reporting.batch_cli CONFIG.yaml ...``: the same command before it is
+    wired into ``aibubble`` (and for tests that need a separate process)."""
+    import sys
+
+    from analysis.errors import AIBubbleError
+
+    parser = argparse.ArgumentParser(prog="aibubble")
+    add_run_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["run", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return args.func(args)
+    except AIBubbleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -63,7 +63,7 @@ def test_serial_sweep_contents(serial):
     # BOOM rises 1.8 log points over 700 trading days: ~1.34 over the last two years (+280%)
     assert lat.loc["BOOM", "runup_raw"] > 1.0
     assert {"gsadf", "bsadf_last", "psy_explosive_now"} <= set(lat.columns)
-    assert lat["psy_cv_source"].eq("mc_n400_minw40_lag0.json").all()
+    assert lat["psy_cv_source"].str.endswith(".json").all()  # a committed table: nothing simulated
     assert "Universe sweep" in serial._repr_html_()
 
 
@@ -78,7 +78,7 @@ def test_dask_local_cluster_gives_identical_results(serial):
 
     prices, market = _universe()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
+                      dashboard_address=":0") as cluster:
         res = S.sweep(prices, market, config=CONFIG, address=cluster.scheduler_address)
     assert res.executor.startswith("dask cluster at")
     _assert_same(serial, res)
