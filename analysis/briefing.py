@@ -467,3 +467,28 @@ def largest_recent_rounds(data: Ledger, as_of: str, n: int = 10, months: int = 1
         "post-money (USD bn)": (top["post_money_valuation_usd"] / 1e9).round(1),
         "lead investors": top["lead_investors"].fillna(""), "source": top["source_publisher"],
     }).reset_index(drop=True)
+
+
+def runup_table(levels: pd.DataFrame, market: pd.Series | None, closes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Latest Greenwood-Shleifer-You run-up status per basket (and per ticker in ``closes``)."""
+    from analysis.bubbles.runup import runup
+
+    if market is None:
+        return pd.DataFrame()
+    frames = [levels] + ([closes] if closes is not None else [])
+    rows = []
+    for frame in frames:
+        for col in frame.columns:
+            s = frame[col].dropna()
+            if len(s) < 300:
+                continue
+            last = runup(s, market).latest
+            rows.append({"series": col, "as_of": s.index[-1].date().isoformat(),
+                         "two_year_return": float(last["raw_return"]), "net_of_market": float(last["net_return"]),
+                         "run_up_flag": bool(last["flag"])})
+    return pd.DataFrame(rows)
+
+
+def log_levels(s: pd.Series) -> pd.Series:
+    """Natural log of a positive price or index series (PSY and LPPLS work on log prices)."""
+    return np.log(s.where(s > 0)).dropna()

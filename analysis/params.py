@@ -98,6 +98,14 @@ def _domain(value: Any) -> str:
     return str(value)
 
 
+def _text(name: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or len(value) > 200:
+            raise ParameterError(f"{name}: expected a short text, got {value!r}")
+        return value
+    return check
+
+
 def _risk_weights(value: Any) -> dict:
     from analysis.risk import validate_weights
 
@@ -125,6 +133,8 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "capex_llm_share": _share("capex_llm_share"),
     "top_n": _int_between("top_n", 1, 100),
     "risk_weights": _risk_weights,
+    "basket": _text("basket"),
+    "tickers": _text("tickers"),
     "llm_valuation_haircut": _share("llm_valuation_haircut"),
     "llm_funding_drop": _share("llm_funding_drop"),
     "capex_cut": _share("capex_cut"),

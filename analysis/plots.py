@@ -329,3 +329,47 @@ def backtest_chart(levels, scores, source: str = "imported index prices; analysi
                       yaxis2=dict(title="Score (0-100 points)", overlaying="y", side="right", range=[0, 100]))
     fig.update_xaxes(title_text="Date")
     return _finish(fig, "Back-test: the market part of the score through a historical bubble", source)
+
+
+def line_chart(frame, title: str, y_title: str, tickformat: str = ",.2f", log: bool = False,
+               source: str = "market data cache", weekly: bool = True) -> go.Figure:
+    """One line per column of a date-indexed frame (weekly points by default, to keep HTML small)."""
+    data = frame.resample("W-FRI").last() if weekly else frame
+    fig = go.Figure()
+    for col in data.columns:
+        s = data[col].dropna()
+        fig.add_scatter(x=s.index.strftime("%Y-%m-%d").tolist(), y=s.round(4).tolist(), mode="lines", name=str(col),
+                        hovertemplate=f"%{{y:{tickformat}}}")
+    fig.update_yaxes(title_text=y_title, tickformat=tickformat, type="log" if log else "linear")
+    fig.update_xaxes(title_text="Date")
+    return _finish(fig, title, source)
+
+
+def lppls_confidence_chart(conf, price, source: str = "analysis.bubbles.lppls (multi-window confidence)") -> go.Figure:
+    """Positive and negative LPPLS confidence at each end date, with the price (log, right axis)."""
+    t = conf.table
+    x = [pd_date(d) for d in t.index]
+    fig = go.Figure()
+    fig.add_bar(x=x, y=t["pos_conf"].round(3).tolist(), name="Positive-bubble confidence", marker_color="#b2182b")
+    fig.add_bar(x=x, y=(-t["neg_conf"]).round(3).tolist(), name="Negative-bubble confidence (shown below 0)",
+                marker_color="#2166ac")
+    p = price[price.index >= t.index.min()].resample("W-FRI").last().dropna()
+    fig.add_scatter(x=p.index.strftime("%Y-%m-%d").tolist(), y=p.round(2).tolist(), name="Price (right axis, log)",
+                    yaxis="y2", line=dict(color="#444"))
+    fig.update_layout(barmode="relative", yaxis=dict(title="Share of windows qualified", range=[-1, 1],
+                                                     tickformat=".0%"),
+                      yaxis2=dict(title="Price (log scale)", overlaying="y", side="right", type="log"))
+    fig.update_xaxes(title_text="End date")
+    return _finish(fig, "LPPLS confidence indicator", source)
+
+
+def tc_distribution_chart(conf, source: str = "analysis.bubbles.lppls qualified fits") -> go.Figure:
+    """Histogram of the critical times tc of qualified fits (all end dates), in calendar dates."""
+    fits = conf.fits
+    q = fits[fits["qualified"]] if "qualified" in fits else fits.iloc[0:0]
+    fig = go.Figure()
+    if len(q) and "tc_date" in q:
+        fig.add_histogram(x=[pd_date(d) for d in q["tc_date"]], name="qualified fits", marker_color="#b2182b")
+    fig.update_yaxes(title_text="Number of qualified fits")
+    fig.update_xaxes(title_text="Critical time tc (date)")
+    return _finish(fig, f"Where qualified LPPLS fits put the critical time ({len(q)} fits)", source)

@@ -354,3 +354,26 @@ def public_indicators(levels: pd.DataFrame, market: pd.Series | None, dates: pd.
                     values["price_to_sales"] = float(ps.iloc[-1])
             rows += [{"date": date, "segment": segment, "indicator": k, "raw": v} for k, v in values.items()]
     return pd.DataFrame(rows, columns=["date", "segment", "indicator", "raw"])
+
+
+def indicator_table(weights: dict | None = None) -> pd.DataFrame:
+    """Every indicator with its pillar, mapping rule and weight (defaults overridden by ``weights``)."""
+    w = validate_weights(weights)
+    return pd.DataFrame([{"indicator": k, "pillar": PILLARS[k], "rule": RULES[k], "weight": w[k],
+                          "default_weight": DEFAULT_WEIGHTS[k]} for k in PILLARS])
+
+
+def weight_sensitivity(raw: pd.DataFrame, segment: str, weights: dict | None = None) -> pd.DataFrame:
+    """The segment's latest score with each indicator's weight doubled in turn."""
+    base_w = validate_weights(weights)
+    base = score_history(raw, base_w).latest().set_index("segment")
+    if segment not in base.index:
+        return pd.DataFrame(columns=["indicator", "score", "change_vs_default"])
+    ref = float(base.loc[segment, "score"])
+    rows = [{"indicator": "(defaults)", "score": ref, "change_vs_default": 0.0}]
+    for k in PILLARS:
+        w = dict(base_w)
+        w[k] = 2 * w[k]
+        s = score_history(raw, w).latest().set_index("segment").loc[segment, "score"]
+        rows.append({"indicator": k, "score": float(s), "change_vs_default": float(s) - ref})
+    return pd.DataFrame(rows)

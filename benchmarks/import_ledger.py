@@ -13,7 +13,8 @@ It prints one side-by-side table from one run: wall time, CPU time (user + syste
 from ``resource.getrusage`` of each child; ours / reference / ratio. CPU time is the steadier
 figure on a shared, loaded machine. Targets: time ratio <= 3, peak memory < 3 GB.
 
-Usage: ``.venv/bin/python benchmarks/import_ledger.py [--rounds 1000000] [--orgs 300000] [--seed 7] [--keep DIR]``
+Usage: ``.venv/bin/python benchmarks/import_ledger.py [--rounds 1000000] [--orgs 300000] [--seed 7]
+[--ai-share 0.15] [--keep DIR]``
 (``--keep DIR`` generates into DIR and keeps the files; a later run with the same DIR reuses them.)
 """
 
@@ -58,17 +59,20 @@ OTHER_CATEGORIES = [
     ("Energy", "Energy"), ("Agriculture", "Agriculture and Farming"), ("Human Resources", "Administrative Services"),
     ("Payments", "Payments"), ("Consulting", "Professional Services"), ("Construction", "Real Estate"),
 ]
-SUBJECTS = ["an AI drug discovery platform", "a robotics company building humanoid robots",
-            "self-driving trucks for long-haul freight", "AI chips for inference at the edge",
-            "clinical documentation for clinicians", "a text-to-video generation model",
-            "voice cloning and speech synthesis", "AI coding assistants for developers",
-            "a marketplace for local services", "payroll software for small businesses",
-            "an online store for sustainable fashion", "a mobile game studio", "a B2B payments network",
-            "a property management platform", "an insurance comparison site", "a logistics network for retailers",
-            "a foundation model lab training large language models", "materials discovery for battery materials",
-            "defense technology for autonomous drones", "an image generation tool for designers",
-            "a customer analytics dashboard", "a meal-kit delivery service", "cloud security posture management",
-            "a learning platform for coding bootcamps"]
+# Descriptions: domain-flavoured subjects (which fire the taxonomy's keyword rules) and everyday
+# ones, mixed by --ai-share like the categories.
+AI_SUBJECTS = ["an AI drug discovery platform", "a robotics company building humanoid robots",
+               "self-driving trucks for long-haul freight", "AI chips for inference at the edge",
+               "clinical documentation for clinicians", "a text-to-video generation model",
+               "voice cloning and speech synthesis", "AI coding assistants for developers",
+               "a foundation model lab training large language models",
+               "materials discovery for battery materials", "defense technology for autonomous drones",
+               "an image generation tool for designers"]
+OTHER_SUBJECTS = ["a marketplace for local services", "payroll software for small businesses",
+                  "an online store for sustainable fashion", "a mobile game studio", "a B2B payments network",
+                  "a property management platform", "an insurance comparison site",
+                  "a logistics network for retailers", "a customer analytics dashboard", "a meal-kit delivery service",
+                  "cloud security posture management", "a learning platform for coding bootcamps"]
 OPENERS = ["{n} builds", "{n} develops", "{n} is", "{n} offers", "{n} provides"]
 TAILS = ["", " for enterprises.", " in Europe and North America.", " used by thousands of teams.",
          " backed by leading investors.", " with a focus on regulated industries."]
@@ -102,8 +106,14 @@ def _lists(rng: np.random.Generator, n: int, pool: list[tuple[str, str]], p_ai: 
     return np.array(cats, dtype=object), np.array(groups, dtype=object)
 
 
-def generate(folder: Path, rounds: int, orgs: int, seed: int) -> tuple[Path, Path]:
-    """Write a synthetic funding_rounds.csv + organizations.csv pair; return their paths."""
+def generate(folder: Path, rounds: int, orgs: int, seed: int, ai_share: float = 0.15) -> tuple[Path, Path]:
+    """Write a synthetic funding_rounds.csv + organizations.csv pair; return their paths.
+
+    ``ai_share`` is the probability that a company carries AI categories and, independently, an
+    AI-flavoured description. Crunchbase tags roughly a tenth of its companies with an AI
+    category; the default 0.15 each keeps about 30% of the rounds under the default
+    ``ai_filter="rules"``. ``--ai-share 0.5`` is a stress case that keeps most of them.
+    """
     rng = np.random.default_rng(seed)
     n_inv = max(orgs // 10, 1)  # investor organisations, referenced by lead_investor_uuids
     n_all = orgs + n_inv
@@ -120,8 +130,10 @@ def generate(folder: Path, rounds: int, orgs: int, seed: int) -> tuple[Path, Pat
     names[dup] = names.shift(1).fillna(names)[dup]
     permalink = names.str.lower().str.replace(r"[^a-z0-9]+", "-", regex=True)
     pool = AI_CATEGORIES + DOMAIN_CATEGORIES
-    cats, groups = _lists(rng, n_all, pool, p_ai=0.25)
-    subj = np.array(SUBJECTS)[rng.integers(0, len(SUBJECTS), n_all)]
+    cats, groups = _lists(rng, n_all, pool, p_ai=ai_share)
+    subj = np.where(rng.random(n_all) < ai_share,
+                    np.array(AI_SUBJECTS)[rng.integers(0, len(AI_SUBJECTS), n_all)],
+                    np.array(OTHER_SUBJECTS)[rng.integers(0, len(OTHER_SUBJECTS), n_all)])
     opener = pd.Series(np.array(OPENERS)[rng.integers(0, len(OPENERS), n_all)])
     desc = (pd.Series([o.format(n=nm) for o, nm in zip(opener, names)]) + " " + pd.Series(subj)
             + pd.Series(np.array(TAILS)[rng.integers(0, len(TAILS), n_all)]))
@@ -216,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=1_000_000)
     ap.add_argument("--orgs", type=int, default=300_000, help="companies (investor orgs add 10%%)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--ai-share", type=float, default=0.15,
+                    help="share of companies with AI categories / AI descriptions (0.5: stress case)")
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR and keep it, or reuse it (default: a temp dir)")
     args = ap.parse_args(argv)
 
@@ -226,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"reusing the export in {folder} ({(fr.stat().st_size + org.stat().st_size) / 1e6:,.0f} MB)")
         else:
             t = time.perf_counter()
-            fr, org = generate(folder, args.rounds, args.orgs, args.seed)
+            fr, org = generate(folder, args.rounds, args.orgs, args.seed, args.ai_share)
             gen_s = time.perf_counter() - t
             size_mb = (fr.stat().st_size + org.stat().st_size) / 1e6
             print(f"generated {args.rounds:,} rounds / {args.orgs:,} companies ({size_mb:,.0f} MB) in {gen_s:.1f} s")

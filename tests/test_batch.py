@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def _env(root: Path) -> dict:
 @pytest.mark.parametrize("jobs, expected", [
     ("- name: a\n  notebook: ok.ipynb\n  paramters: {}\n", "job 'a': unknown key 'paramters'"),
     ("- name: a\n  notebook: ok.ipynb\n  parameters: {top_n: many}\n", "job 'a': parameters.top_n: 'many'"),
-    ("- name: a\n  notebook: ok.ipynb\n  parameters: {colour: red}\n", "job 'a': parameters.unknown parameter 'colour'"),
+    ("- name: a\n  notebook: ok.ipynb\n  parameters: {colour: red}\n", "job 'a': parameters.colour: not a parameter of ok.ipynb"),
     ("- name: a\n  notebook: ok.ipynb\n  parameters: {as_of: 2025-01-01}\n", "job 'a': parameters.as_of"),
     ("- name: a\n  notebook: missing.ipynb\n", "job 'a': notebook: file not found"),
     ("- name: A b\n  notebook: ok.ipynb\n", "job 'A b': name"),
@@ -246,7 +247,7 @@ def test_timeout_is_detected_marked_in_the_kept_notebook_and_cleaned_up(mixed_ru
     assert not list(root.glob(".staging-*"))
 
 
-def test_concurrent_runs_never_interleave(tmp_path):
+def test_concurrent_runs_never_interleave(tmp_path, capsys):
     root = tmp_path / "reports"
     trace, release = tmp_path / "trace.txt", tmp_path / "release"
     # Each job logs its start and end; jobs hold on until the test releases them, so the second
@@ -264,19 +265,26 @@ def test_concurrent_runs_never_interleave(tmp_path):
     deadline = time.monotonic() + 60
     while not (root / ".run.lock.info").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    busy = subprocess.run(_cli(str(cfg_two), "--no-wait", "--as-of", AS_OF, "--out", str(root)),
-                          capture_output=True, text=True, cwd=config.ROOT, env=_env(root), timeout=60)
-    waiter_log = tmp_path / "waiter.log"
-    with open(waiter_log, "w") as log:
-        waiter = subprocess.Popen(_cli(str(cfg_two), "--as-of", AS_OF, "--out", str(root)), stdout=log,
-                                  stderr=subprocess.STDOUT, text=True, cwd=config.ROOT, env=_env(root))
-        while "waiting:" not in waiter_log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        release.write_text("go")
-        assert first.wait(timeout=120) == 0 and waiter.wait(timeout=120) == 0
-    assert busy.returncode == batch.EXIT_BUSY
-    assert "is busy: another run holds it (pid" in busy.stderr and "--no-wait" in busy.stderr
-    assert "waiting: another run holds reports/ (pid" in waiter_log.read_text()
+    # The second and third runs are in this process: the lock is an OS lock between processes,
+    # and the first run is a separate process.
+    from analysis.reporting.batch_cli import main
+
+    assert main([str(cfg_two), "--no-wait", "--as-of", AS_OF, "--out", str(root)]) == batch.EXIT_BUSY
+    busy = capsys.readouterr().err
+    assert "is busy: another run holds it (pid" in busy and "--no-wait" in busy
+    log, results = io.StringIO(), []
+    waiter = threading.Thread(target=lambda: results.append(batch.run_batch(
+        batch.load_config(cfg_two, as_of=AS_OF), root, progress=batch.Progress(log, interactive=False))))
+    waiter.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and ("waiting:" not in log.getvalue()
+                                           or not trace.exists() or trace.read_text().count("start") < 2):
+        time.sleep(0.1)
+    release.write_text("go")
+    assert first.wait(timeout=120) == 0
+    waiter.join(timeout=120)
+    assert results and results[0].ok
+    assert "waiting: another run holds reports/ (pid" in log.getvalue()
     events = trace.read_text().split("\n")[:-1]
     # the two jobs of the first run overlap each other; the second run starts after both ended
     assert sorted(events[:2]) == ["one-1 start", "one-2 start"]

@@ -48,6 +48,15 @@ import pandas as pd
 
 from analysis.errors import ParameterError
 
+__all__ = [
+    "LEVELS", "psy_minw", "psy_min_duration",
+    "RadfResult", "radf", "window_statistics",
+    "CriticalValues", "critical_values", "simulate_distribution",
+    "Episodes", "datestamp",
+    "PanelRadfResult", "radf_panel", "PanelCriticalValues", "panel_critical_values",
+    "datestamp_panel",
+]
+
 #: Levels of the critical values, as fractions (90%, 95%, 99%).
 LEVELS = (0.90, 0.95, 0.99)
 #: Drift of the Monte Carlo null y_t = d * T**(-eta) + y_{t-1} + e_t (PSY 2015).
@@ -145,7 +154,7 @@ def _rows(y, lag):
     return U
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath={"contract"})  # FMA: ~12% faster, changes ~1e-14
 def _radf_core_lag0(y, minw, badf, bsadf, stats, store):
     """:func:`_radf_core` for ``lag = 0`` with scalar moments (the common case).
 
@@ -202,7 +211,7 @@ def _radf_core_lag0(y, minw, badf, bsadf, stats, store):
         bsadf[r2 - minw] = math.copysign(math.sqrt(abs(best)), best) if best > -np.inf else np.nan
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath={"contract"})
 def _radf_core(y, minw, lag, badf, bsadf, stats, store):
     """BADF and BSADF for every window end r2 = minw + lag .. T - 1 (serial).
 

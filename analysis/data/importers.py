@@ -510,11 +510,14 @@ def write_ledger(ledger: pd.DataFrame, path: Path | str, *, overwrite: bool = Fa
 def write_company_report(result: ImportResult, path: Path | str) -> Path:
     """Write the per-company classification report (one row per kept company), atomically."""
     path = Path(path)
-    frame = result.companies.reset_index()
-    fd, tmp = tempfile.mkstemp(dir=path.parent if path.parent.exists() else None, prefix=f".{path.name}.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise AIBubbleError(f"cannot write {config.display_path(path)}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False, lineterminator="\n")
+            result.companies.to_csv(fh, index=False, lineterminator="\n")
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

@@ -295,17 +295,20 @@ def load_config(path: os.PathLike | str, as_of: str | None = None, only: Iterabl
                     overrides[key] = str((base / Path(overrides[key]).expanduser()).resolve())
             if "as_of" in declared:
                 overrides["as_of"] = as_of
+            # P.resolve's rules, with the notebook inspected once per entry, not once per job
+            unknown = sorted(set(overrides) - set(declared))
+            if unknown:
+                raise ParameterError(f"{job_where}: parameters.{unknown[0]}: not a parameter of {notebook.name} "
+                                     f"(known: {', '.join(sorted(declared))})")
             try:
-                # P.resolve's rules, with the notebook inspected once per entry, not once per job
-                unknown = sorted(set(overrides) - set(declared))
-                if unknown:
-                    raise ParameterError(f"unknown parameter {unknown[0]!r} for {notebook.name} "
-                                         f"(known: {', '.join(sorted(declared))})")
                 values_ok = P.validate({**declared, **overrides})
-            except ParameterError as exc:
+            except ParameterError as exc:  # the validators' messages start with the parameter name
                 raise ParameterError(f"{job_where}: parameters.{exc}") from None
-            jobs.append(Job(name, notebook, values_ok, title.format(**values) if values else title,
-                            timeout, cell_timeout))
+            try:
+                shown_title = title.format(**values) if values else title
+            except (KeyError, IndexError, ValueError):
+                raise ConfigError(f"{job_where}: title: cannot fill {title!r} from the matrix") from None
+            jobs.append(Job(name, notebook, values_ok, shown_title, timeout, cell_timeout))
     unused = sorted(set(default_params) - used_defaults)
     if unused:
         raise ConfigError(f"{shown}: defaults: parameters.{unused[0]}: no job's notebook declares it")
@@ -352,6 +355,10 @@ class JobResult:
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+
+#: Job processes this process is waiting on (stopped when the batch is interrupted).
+_ACTIVE: set[subprocess.Popen] = set()
+_ACTIVE_LOCK = threading.Lock()
 
 # Run by the job process; kept as text so the job starts with `python -c` and never re-imports
 # this module as __main__.
@@ -445,8 +452,7 @@ def _record_failure(spec: dict, status: str, duration: float, error: str, kept: 
     record = {"job": spec["job"], "as_of": spec["as_of"], "status": status, "duration_s": round(duration, 2),
               "finished_at": _now_utc(), "error": error,
               "parameters": display_parameters(spec["parameters"])}
-    if kept:
-        record["href"] = f"failed/{kept.name}"
+    record["href"] = f"failed/{kept.name}" if kept else None  # None: nothing to link to
     with publish_lock(root):
         atomic_write_text(failed / f"{stem}.run.json", json.dumps(record, indent=2))
         write_index(root)
@@ -502,6 +508,8 @@ def supervise_job(spec: dict) -> dict:
             proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(spec_path), str(result_path)],
                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     cwd=str(config.ROOT), env=env)
+            with _ACTIVE_LOCK:
+                _ACTIVE.add(proc)
             try:
                 proc.wait(timeout=spec["timeout_s"])
             except subprocess.TimeoutExpired:
@@ -510,6 +518,9 @@ def supervise_job(spec: dict) -> dict:
             except BaseException:
                 _stop(proc)
                 raise
+            finally:
+                with _ACTIVE_LOCK:
+                    _ACTIVE.discard(proc)
         duration = time.monotonic() - started
         if timed_out:
             message, kept = _salvage_timeout(spec, duration)
@@ -830,9 +841,13 @@ def _local_results(specs: list[dict], workers: int, progress: Progress):
         try:
             for future in as_completed(futures):
                 yield future.result()
-        except BaseException:
+        except BaseException:  # Ctrl-C: stop queued and running jobs instead of waiting for them
             for f in futures:
                 f.cancel()
+            with _ACTIVE_LOCK:
+                running = list(_ACTIVE)
+            for proc in running:
+                _stop(proc, grace_s=1.0)
             raise
 
 

@@ -20,9 +20,11 @@ def list_runs(reports_root: Path) -> list[dict]:
         except (OSError, json.JSONDecodeError):
             continue  # a damaged record is skipped, not fatal: the index must always build
         href = data.get("href")
-        # A record may name its own link (failed runs link their kept notebook); only a plain
-        # relative path inside the reports folder is trusted.
-        if not (isinstance(href, str) and href and not href.startswith(("/", "\\")) and ":" not in href
+        # A record may name its own link (failed runs link their kept notebook, or None when
+        # nothing was kept); only a plain relative path inside the reports folder is trusted.
+        if "href" in data and href is None:
+            pass
+        elif not (isinstance(href, str) and href and not href.startswith(("/", "\\")) and ":" not in href
                 and ".." not in href.split("/")):
             href = f"{record.parent.name}/{data.get('job', record.name[:-9])}.html"
         data["href"] = href
@@ -34,7 +36,9 @@ def list_runs(reports_root: Path) -> list[dict]:
 def render_index(runs: list[dict]) -> str:
     e = lambda v: html.escape(str(v), quote=True)  # noqa: E731
     rows = "\n".join(
-        f"<tr><td>{e(r.get('as_of'))}</td><td><a href=\"{e(r['href'])}\">{e(r.get('job'))}</a></td>"
+        f"<tr><td>{e(r.get('as_of'))}</td><td>"
+        + (f"<a href=\"{e(r['href'])}\">{e(r.get('job'))}</a>" if r["href"] else e(r.get("job")))
+        + "</td>"
         f"<td class=\"status-{e(r.get('status'))}\" title=\"{e(r.get('error', ''))}\">{e(r.get('status'))}</td>"
         f"<td>{e(r.get('duration_s'))}</td><td>{e(r.get('finished_at'))}</td></tr>"
         for r in runs
