@@ -474,7 +474,7 @@ class Optimizer:
     more ``n_starts`` buy robustness linearly in time.
     """
 
-    n_candidates: int = 256
+    n_candidates: int = 128
     n_starts: int = 8
     min_separation: float = 0.1
     explore_fev: int = 50

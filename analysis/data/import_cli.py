@@ -19,7 +19,7 @@ from analysis.errors import AIBubbleError, DataValidationError
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="LEDGER.csv", help="ledger CSV to write")
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
-    parser.add_argument("--report", metavar="COMPANIES.csv",
+    parser.add_argument("--report", metavar="CLASSIFICATION.csv",
                         help="also write the per-company classification (domain, rule that fired)")
     parser.add_argument("--ai-filter", choices=("rules", "strict", "all"), default="rules",
                         help="which companies are AI: an AI category or any domain rule (rules, default); "
