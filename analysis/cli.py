@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_fetch_parser(sub)
     add_import_prices_parser(sub)
+
+    from analysis.data.import_cli import add_import_parser
+
+    add_import_parser(sub)
     return parser
 
 

@@ -131,17 +131,20 @@ def cross_check(rounds: pd.DataFrame, companies: pd.DataFrame, shown: str,
                 as_of: pd.Timestamp | None = None) -> list[Problem]:
     """Checks that span files: companies exist, valuations cover amounts, no duplicate deals."""
     problems: list[Problem] = []
-    known = set(companies["name"])
-    for idx, row in rounds.iterrows():
-        line = _frame_line(idx)
-        if row["org_name"] not in known:
-            problems.append(Problem(shown, line, "org_name", row["org_name"], "company not in companies.csv"))
-        amount, post = row["raised_amount_usd"], row["post_money_valuation_usd"]
-        if pd.notna(amount) and pd.notna(post) and post < amount:
-            problems.append(Problem(shown, line, "post_money_valuation_usd", post,
-                                    f"post-money valuation below the amount raised ({amount:,.0f})"))
-        if as_of is not None and row["announced_on"] > as_of:
-            problems.append(Problem(shown, line, "announced_on", str(row["announced_on"].date()),
+    # Vectorised masks, then one Problem per failing row: a million-row imported ledger is
+    # checked in seconds, not minutes.
+    unknown = ~rounds["org_name"].isin(set(companies["name"]))
+    for idx, value in rounds.loc[unknown, "org_name"].items():
+        problems.append(Problem(shown, _frame_line(idx), "org_name", value, "company not in companies.csv"))
+    amount, post = rounds["raised_amount_usd"], rounds["post_money_valuation_usd"]
+    low = amount.notna() & post.notna() & (post < amount)
+    for idx in rounds.index[low]:
+        problems.append(Problem(shown, _frame_line(idx), "post_money_valuation_usd", post[idx],
+                                f"post-money valuation below the amount raised ({amount[idx]:,.0f})"))
+    if as_of is not None:
+        late = rounds["announced_on"] > as_of
+        for idx in rounds.index[late]:
+            problems.append(Problem(shown, _frame_line(idx), "announced_on", str(rounds.at[idx, "announced_on"].date()),
                                     f"after the data's as-of date {as_of.date()}"))
     # Equity and debt announced together (xAI, 2025-06-30: $5bn of each) are two money flows, so
     # the key includes whether a round is new equity; anything else equal is a duplicate.

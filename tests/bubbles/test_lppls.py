@@ -64,12 +64,16 @@ def test_fit_reaches_at_least_the_truth_and_is_deterministic():
     assert f.sse <= sse_true * (1 + 1e-9)
     g = L.fit(s, seed=7)
     assert (g.tc, g.m, g.omega, g.sse) == (f.tc, f.m, f.omega, f.sse)
-    # the lowest SSE over several starts is kept: not worse than one start from the best
-    # screened candidate, here and on a rugged random-walk window (strictly better there)
+    # the lowest SSE over several starts is kept: never worse than one start from the best
+    # screened candidate (up to the Nelder-Mead tolerance, ~1e-9 relative), and on rugged
+    # random-walk windows sometimes much better (seed 7: -19%)
     single = L.Optimizer(n_starts=1, n_refine=1)
-    assert f.sse <= L.fit(s, seed=7, optimizer=single).sse * (1 + 1e-12)
-    rw = random_walk(0, n=150)
-    assert L.fit(rw, seed=0).sse < L.fit(rw, seed=0, optimizer=single).sse
+    assert f.sse <= L.fit(s, seed=7, optimizer=single).sse * (1 + 1e-8)
+    ratios = []
+    for k in range(8):
+        rw = random_walk(k, n=150)
+        ratios.append(L.fit(rw, seed=0).sse / L.fit(rw, seed=0, optimizer=single).sse)
+    assert max(ratios) <= 1 + 1e-8 and min(ratios) < 0.95, ratios
 
 
 def test_sse_matches_obvious_least_squares():
