@@ -492,3 +492,15 @@ def runup_table(levels: pd.DataFrame, market: pd.Series | None, closes: pd.DataF
 def log_levels(s: pd.Series) -> pd.Series:
     """Natural log of a positive price or index series (PSY and LPPLS work on log prices)."""
     return np.log(s.where(s > 0)).dropna()
+
+
+def score_changes(metrics: dict, as_of: str):
+    """Risk scores and headline shares now against the previous run of this job (history.csv)."""
+    from analysis.reporting.batch import change_since_last_run
+
+    changes = change_since_last_run(metrics, as_of, changed_only=False)
+    table = changes.table
+    if table is not None and len(table):
+        keep = table["metric"].str.match(r"^(risk_scores\.[^.]+\.score|spending\.full_market_llm_share\.\w+\.share_mid)$")
+        table = table[keep].reset_index(drop=True)
+    return changes.__class__(changes.job, changes.as_of, changes.previous_as_of, table)

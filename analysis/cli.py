@@ -7,6 +7,7 @@ line with a non-zero exit code; tracebacks only with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -32,7 +33,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     values = P.resolve(notebook, overrides)  # rejects bad names/values before any kernel starts
     run = run_notebook(notebook, values, as_of=values.get("as_of") or P.VALIDATORS["as_of"](""),
                        reports_root=Path(args.out) if args.out else None, cell_timeout=args.timeout)
-    print(f"wrote {config.display_path(run.html)} ({run.chart_count} charts, {run.duration_s:.1f} s)")
+    from analysis.reporting.batch import JobResult, append_history
+
+    finished = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    append_history(run.folder.parent, [JobResult(run.job, run.as_of, "ok", run.duration_s, finished,
+                                                 report=f"{run.as_of}/{run.html.name}", charts=run.chart_count,
+                                                 metrics=run.metrics)])
+    inside_repo = run.html.resolve().is_relative_to(config.ROOT)
+    print(f"wrote {config.display_path(run.html) if inside_repo else run.html} "
+          f"({run.chart_count} charts, {run.duration_s:.1f} s)")
     return 0
 
 
@@ -86,8 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_prices_parser(sub)
 
     from analysis.data.import_cli import add_import_parser
+    from analysis.reporting.batch_cli import add_run_parser
 
     add_import_parser(sub)
+    add_run_parser(sub)
     return parser
 
 

@@ -58,3 +58,8 @@ class NotebookExecutionError(AIBubbleError):
 
 class MarketDataError(AIBubbleError):
     """Market data could not be fetched, read or imported."""
+
+class ReportsBusyError(AIBubbleError):
+    """Another run holds the reports folder and the caller asked not to wait."""
+
+    exit_code = 75  # EX_TEMPFAIL: a scheduler (cron, systemd) may simply try again later

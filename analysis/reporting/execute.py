@@ -24,7 +24,7 @@ import papermill
 from filelock import FileLock, Timeout
 
 from analysis import config
-from analysis.errors import AIBubbleError, NotebookExecutionError
+from analysis.errors import AIBubbleError, NotebookExecutionError, ReportsBusyError
 from analysis.reporting.export import export_html
 from analysis.reporting.index import write_index
 from analysis.reporting.metrics import collect_metrics
@@ -75,11 +75,6 @@ def atomic_write_text(path: Path, text: str) -> None:
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
-
-class ReportsBusyError(AIBubbleError):
-    """Another run holds the reports folder and the caller asked not to wait."""
-
-    exit_code = 75  # EX_TEMPFAIL: a scheduler (cron, systemd) may simply try again later
 
 
 def publish_lock(reports_root: Path) -> FileLock:
