@@ -430,7 +430,8 @@ def backtest_section(index_ticker: str = "^IXIC", market_ticker: str = "^GSPC", 
     s = s[(s.index >= pd.Timestamp(start) - pd.DateOffset(years=3)) & (s.index <= pd.Timestamp(end))]
     dates = pd.date_range(start, end, freq="QE")
     raw = risk.public_indicators(pd.DataFrame({index_ticker: s}), m, dates, lppls_last=None)
-    scores = risk.score_history(raw).scores.dropna(subset=["score"])
+    # The market part alone: its indicators renormalised among themselves (no coverage floor).
+    scores = risk.score_history(raw, min_coverage=0.0).scores.dropna(subset=["score"])
     if scores.empty:
         return Section({}, "Not enough index history for the back-test.", {})
     peak_date = s.idxmax()

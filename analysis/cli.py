@@ -69,6 +69,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from analysis.bubbles.sweep import sweep
+    from analysis.data.market import load_universe
+    from analysis.errors import MarketDataError
+
+    universe = load_universe(args.tickers, as_of=args.as_of)
+    if not universe.available:
+        raise MarketDataError(f"{universe.status.banner}; fill the cache with aibubble fetch or import-prices")
+    closes = universe.closes()
+    benchmarks = set(universe.tickers.loc[universe.tickers["is_benchmark"].astype(bool), "ticker"])
+    prices = {t: closes[t].dropna() for t in closes.columns if t not in benchmarks}
+    market = closes[args.market].dropna() if args.market in closes else None
+    result = sweep(prices, market, workers=args.workers, address=args.scheduler)
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(result.latest.to_string(index=False))
+    for ticker, error in result.errors.items():
+        print(f"error: {ticker}: {error}", file=sys.stderr)
+    print(f"{len(prices)} tickers in {result.wall_seconds:.1f} s ({args.workers} worker(s)"
+          f"{', scheduler ' + args.scheduler if args.scheduler else ''})")
+    return 1 if len(result.errors) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aibubble", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -99,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_import_parser(sub)
     add_run_parser(sub)
+
+    sweep = sub.add_parser("sweep", help="PSY date-stamping, LPPLS confidence and run-up flags for every cached ticker")
+    sweep.add_argument("--tickers", nargs="+", help="default: every ticker in data/tickers.csv")
+    sweep.add_argument("--as-of", help="cut the data at this date (default: today)")
+    sweep.add_argument("--market", default="SPY", help="benchmark for the run-up rule (default SPY)")
+    sweep.add_argument("--workers", type=int, default=1, help="local worker processes")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
+    sweep.set_defaults(func=_cmd_sweep)
     return parser
 
 

@@ -288,13 +288,13 @@ def carry_forward(raw: pd.DataFrame, data_end: pd.Timestamp, dates: pd.DatetimeI
     return pd.concat([raw] + [last.assign(date=d) for d in later], ignore_index=True)
 
 
-def score_history(raw: pd.DataFrame, weights: dict | None = None) -> RiskScores:
+def score_history(raw: pd.DataFrame, weights: dict | None = None, min_coverage: float = 0.35) -> RiskScores:
     """Map and combine raw indicators into scores for every (date, segment) in ``raw``."""
     if raw.empty:
         return RiskScores(pd.DataFrame(columns=["date", "segment", "score", "indicators_used", "coverage"]),
                           pd.DataFrame(columns=["date", "segment", "indicator", "pillar", "raw", "score",
                                                 "weight", "contribution"]), validate_weights(weights))
-    return composite(map_indicators(raw), weights)
+    return composite(map_indicators(raw), weights, min_coverage=min_coverage)
 
 
 #: PSY on the last 400 trading days at each date: long enough for power over a ~1.5-year run-up,

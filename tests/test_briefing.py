@@ -115,3 +115,32 @@ def test_names_with_html_are_escaped_in_the_briefing(tmp_path):
     assert '<script>alert("pwned")' not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<img src=x onerror" not in page
+
+
+def test_briefing_with_market_data_and_the_nasdaq_backtest(tmp_path):
+    """The full briefing on the real snapshot: market sections, bubble status in metrics.json, and
+    the dot-com back-test (score high before the March 2000 peak, low after the crash)."""
+    from tests.conftest import require_shared_market
+
+    market = require_shared_market()
+    from analysis.data.prices_import import import_prices
+
+    stocks = [market / "stocks" / f"{t}.csv" for t in ("NVDA", "MSFT", "GOOGL", "AMZN", "META", "AMD", "AVGO", "ORCL",
+                                                      "TSM", "PLTR", "SMCI", "PATH", "RXRX", "SDGR", "SOUN", "ISRG", "TER")]
+    import_prices(stocks + [market / "etfs" / "SPY.csv", market / "etfs" / "QQQ.csv"])
+    import_prices([market / "indices" / "IXIC.csv"], ticker="^IXIC")
+    import_prices([market / "indices" / "GSPC.csv"], ticker="^GSPC")
+    values = P.resolve(config.DEFAULT_BRIEFING, {"as_of": "2026-08-21"})
+    run = run_notebook(config.DEFAULT_BRIEFING, values, as_of="2026-08-21", reports_root=tmp_path / "reports")
+    metrics = json.loads((run.folder / "metrics.json").read_text())
+    assert "LLM-exposed" in metrics["bubble_status"]
+    status = metrics["bubble_status"]["LLM-exposed"]
+    assert {"bsadf", "cv95", "explosive", "episode_start", "lppls_confidence"} <= set(status)
+    assert metrics["freshness"]["Market data"].startswith("Market data as of 2026-08-21")
+    bt = metrics["backtest"]
+    assert bt["peak_date"] == "2000-03-10"  # NASDAQ's closing high of the dot-com bubble
+    assert "1998-12-31" <= bt["max_score_date"] <= "2000-06-30"
+    assert bt["max_score"] >= 50
+    assert isinstance(bt["false_alarms"], list)
+    page = run.html.read_text()
+    assert "dot-com" in page and "false alarms" in page
