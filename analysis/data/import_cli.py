@@ -94,21 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     sources = [i for i, a in enumerate(argv) if a in ("crunchbase", "pitchbook")]
     if sources and "import" not in argv[:sources[0]]:
         argv.insert(sources[0], "import")
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except DataValidationError as exc:
-        if args.debug:
-            raise
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return exc.exit_code
-    except AIBubbleError as exc:
-        if args.debug:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    from analysis.cli import dispatch  # at call time: the main CLI imports this module
 
+    return dispatch(parser.parse_args(argv))
 
 if __name__ == "__main__":
     sys.exit(main())

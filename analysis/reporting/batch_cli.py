@@ -49,19 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     wired into ``aibubble`` (and for tests that need a separate process)."""
     import sys
 
-    from analysis.errors import AIBubbleError
+    from analysis.cli import dispatch
 
     parser = argparse.ArgumentParser(prog="aibubble")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
     add_run_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["run", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.func(args)
-    except AIBubbleError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return dispatch(parser.parse_args(["run", *(sys.argv[1:] if argv is None else argv)]))
 
 
 if __name__ == "__main__":
