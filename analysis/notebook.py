@@ -22,10 +22,6 @@ def setup() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=UserWarning)
-    try:
-        from statsmodels.tools.sm_exceptions import ConvergenceWarning, ValueWarning
-
-        warnings.filterwarnings("ignore", category=ConvergenceWarning)
-        warnings.filterwarnings("ignore", category=ValueWarning)
-    except ImportError:  # pragma: no cover
-        pass
+    # statsmodels' ConvergenceWarning and ValueWarning, by module rather than by class, so the
+    # setup cell does not pay for importing statsmodels before it is needed.
+    warnings.filterwarnings("ignore", module=r"statsmodels\.")

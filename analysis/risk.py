@@ -227,32 +227,40 @@ def private_indicators(rounds: pd.DataFrame, investors: pd.DataFrame, dates: pd.
     pairs = pairs[["domain", "second_date", "annualised"]] if len(pairs) else pairs
     multiples = revenue_multiples(rounds, lab_financials) if lab_financials is not None else pd.DataFrame()
     multiples = multiples[["domain", "announced_on", "multiple"]] if len(multiples) else multiples
+    # Plain arrays and precomputed segment masks: the loop below runs dates x segments times.
+    day = usable["announced_on"].to_numpy()
+    amount = usable["raised_amount_usd"].to_numpy(dtype=float)
+    supplier = usable["supplier"].to_numpy(dtype=bool)
+    org_codes, _ = pd.factorize(usable["org_name"])
+    in_segment = {seg: usable["effective_domain"].isin(doms).to_numpy() for seg, doms in segments.items()}
+    pair_day = pairs["second_date"].to_numpy() if len(pairs) else None
+    pair_seg = {seg: pairs["domain"].isin(doms).to_numpy() for seg, doms in segments.items()} if len(pairs) else {}
+    mult_day = multiples["announced_on"].to_numpy() if len(multiples) else None
+    mult_seg = {seg: multiples["domain"].isin(doms).to_numpy() for seg, doms in segments.items()} if len(multiples) else {}
     rows = []
     for date in dates:
-        window = usable[(usable["announced_on"] > date - pd.DateOffset(years=1)) & (usable["announced_on"] <= date)]
-        before = usable[(usable["announced_on"] > date - pd.DateOffset(years=2))
-                        & (usable["announced_on"] <= date - pd.DateOffset(years=1))]
-        for segment, domains in segments.items():
-            w = window[window["effective_domain"].isin(domains)]
-            if len(w) < min_rounds:
+        d0, d1, d2 = (np.datetime64(x) for x in (date - pd.DateOffset(years=2), date - pd.DateOffset(years=1), date))
+        in_window = (day > d1) & (day <= d2)
+        in_before = (day > d0) & (day <= d1)
+        for segment in segments:
+            w = in_window & in_segment[segment]
+            if w.sum() < min_rounds:
                 continue
-            b = before[before["effective_domain"].isin(domains)]["raised_amount_usd"].sum()
-            total = w["raised_amount_usd"].sum()
+            b = amount[in_before & in_segment[segment]].sum()
+            total = amount[w].sum()
+            by_org = np.bincount(org_codes[w], weights=amount[w])
             values = {
                 "funding_growth": total / b - 1 if b > 0 else np.nan,
-                "concentration": herfindahl(w.groupby("org_name")["raised_amount_usd"].sum()),
-                "mega_round_share": w.loc[w["raised_amount_usd"] >= MEGA_ROUND_USD, "raised_amount_usd"].sum() / total,
-                "supplier_share": w.loc[w["supplier"], "raised_amount_usd"].sum() / total,
+                "concentration": herfindahl(by_org),
+                "mega_round_share": amount[w & (amount >= MEGA_ROUND_USD)].sum() / total,
+                "supplier_share": amount[w & supplier].sum() / total,
             }
-            if not pairs.empty:
-                p = pairs[pairs["domain"].isin(domains) & (pairs["second_date"] > date - pd.DateOffset(years=1))
-                          & (pairs["second_date"] <= date)]
-                values["step_up"] = float(p["annualised"].median()) if len(p) else np.nan
-            if not multiples.empty:
-                mm = multiples[multiples["domain"].isin(domains)
-                               & (multiples["announced_on"] > date - pd.DateOffset(years=1))
-                               & (multiples["announced_on"] <= date)]
-                values["revenue_multiple"] = float(mm["multiple"].median()) if len(mm) else np.nan
+            if pair_day is not None:
+                sel = pair_seg[segment] & (pair_day > d1) & (pair_day <= d2)
+                values["step_up"] = float(np.median(pairs["annualised"].to_numpy()[sel])) if sel.any() else np.nan
+            if mult_day is not None:
+                sel = mult_seg[segment] & (mult_day > d1) & (mult_day <= d2)
+                values["revenue_multiple"] = float(np.median(multiples["multiple"].to_numpy()[sel])) if sel.any() else np.nan
             rows += [{"date": date, "segment": segment, "indicator": k, "raw": v} for k, v in values.items()]
     return pd.DataFrame(rows, columns=["date", "segment", "indicator", "raw"])
 
