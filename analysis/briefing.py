@@ -7,7 +7,7 @@ so the text and the file cannot disagree.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -146,11 +146,14 @@ def spending_headline(m: dict) -> str:
 
 @dataclass(frozen=True)
 class Section:
-    """A briefing section: metrics for metrics.json, generated text, and figures by name."""
+    """A briefing section: metrics for metrics.json, generated text, figures and tables by name,
+    and the fitted model other sections reuse (``None`` when the section has none)."""
 
     metrics: dict
     text: str
     figures: dict
+    tables: dict = field(default_factory=dict)
+    model: object = None
 
 
 def spending_section(data: Ledger, p: dict, market_totals: pd.DataFrame, hyperscalers: pd.DataFrame) -> Section:
@@ -174,12 +177,11 @@ def spending_section(data: Ledger, p: dict, market_totals: pd.DataFrame, hypersc
     metrics = spending_metrics(model, coverages, conc, capex,
                                funding_metrics(data, yearly, shares)["llm_share_by_year"])
     figures = {
-        "model": model,
         "full_market": plots.full_market_share_chart([coverages[definition]]),
         "share_model": plots.share_model_chart(model),
         "capex": plots.capex_vs_funding_chart(capex, quarterly, spending.llm_share(quarterly, definition, infra)),
     }
-    return Section(metrics, spending_headline(metrics), figures)
+    return Section(metrics, spending_headline(metrics), figures, model=model)
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,7 +411,7 @@ def risk_section(data: Ledger, p: dict, lab: pd.DataFrame, capex, market: Market
         figures["baskets"] = plots.basket_levels_chart(levels)
     tables = {"claims": claims.summary(), "status": status, "stress": result.outcomes,
               "channels": result.channels, "latest": scores.latest()}
-    return Section(metrics, risk_headline(metrics, p.get("definition", "broad")), {**figures, "tables": tables})
+    return Section(metrics, risk_headline(metrics, p.get("definition", "broad")), figures, tables)
 
 
 def backtest_section(index_ticker: str = "^IXIC", market_ticker: str = "^GSPC", start: str = "1995-01-01",

@@ -32,6 +32,9 @@ DEFAULT_BRIEFING = BRIEFINGS_DIR / "bubble-risk.ipynb"
 #: from the project's venv executes in that venv without a registered kernelspec.
 KERNEL_NAME = os.environ.get("AIBUBBLE_KERNEL", "python3")
 
+#: Set for the kernels the report runner starts, so notebooks know nobody can click (no widgets).
+HEADLESS_ENV = "AIBUBBLE_HEADLESS"
+
 
 def reports_dir() -> Path:
     """Folder that holds dated report runs (``AIBUBBLE_REPORTS_DIR`` overrides)."""

@@ -9,18 +9,15 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
+from analysis import config
 from analysis.data.ledger import Ledger
 from analysis.data.schemas import INVESTMENT_TYPES, INVESTOR_TYPES
 from analysis.data.taxonomy import load_taxonomy
 from analysis.spending import FundingByDomain, funding_by_domain, split_names
 
-#: Set by the report runner for the kernels it starts, so notebooks know nobody can click.
-HEADLESS_ENV = "AIBUBBLE_HEADLESS"
-
-
 def headless() -> bool:
     """True under ``aibubble report``/papermill runs, False in an interactive JupyterLab session."""
-    return os.environ.get(HEADLESS_ENV) == "1"
+    return os.environ.get(config.HEADLESS_ENV) == "1"
 
 
 @dataclass(frozen=True)

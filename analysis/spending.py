@@ -308,6 +308,15 @@ def _elapsed(periods: pd.PeriodIndex):
     return np.asarray(periods.asi8 - periods.asi8[0], dtype=float)
 
 
+def _break_design(t, post):
+    """Regressors ``[1, t, D, D (t - t0)]``: level and slope, and their shifts after the break
+    (``t0`` = the first post-break period). Shared by the break test, the trend and diagnostics."""
+    import numpy as np
+
+    t0 = t[post.argmax()]
+    return np.column_stack([np.ones_like(t), t, post, post * (t - t0)])
+
+
 def _expit(x):
     import numpy as np
 
@@ -355,9 +364,7 @@ def break_test(periods: pd.PeriodIndex, share, break_date: pd.Timestamp = CHATGP
     post = np.asarray(periods.start_time > break_date, dtype=float)
     if post.sum() < 2 or (1 - post).sum() < 2:
         raise ValueError("the break test needs at least two periods on each side of the break date")
-    t0 = t[post.argmax()]
-    X = np.column_stack([np.ones_like(t), t, post, post * (t - t0)])
-    fit = OLS(y, X).fit()
+    fit = OLS(y, _break_design(t, post)).fit()
     test = fit.f_test(np.array([[0, 0, 1, 0], [0, 0, 0, 1.0]]))
     first_post = str(periods[int(post.argmax())])
     return BreakTest(break_date, first_post, float(np.squeeze(test.fvalue)), float(test.pvalue),
@@ -428,8 +435,7 @@ def fit_trend(periods: pd.PeriodIndex, share, weights=None, break_date: pd.Times
     t = _elapsed(periods) / per_year
     post = np.asarray(periods.start_time > break_date, dtype=float)
     if post.sum() >= 3 and (1 - post).sum() >= 3:
-        t0 = t[post.argmax()]
-        X = np.column_stack([np.ones_like(t), t, post, post * (t - t0)])
+        X = _break_design(t, post)
         names = ["const", "trend", "post", "post_trend"]
     else:
         X = np.column_stack([np.ones_like(t), t])
@@ -474,8 +480,7 @@ def _diagnostics(periods: pd.PeriodIndex, share) -> pd.DataFrame:
     y = _logit(share)
     t = _elapsed(periods)
     post = np.asarray(periods.start_time > CHATGPT_LAUNCH, dtype=float)
-    X = np.column_stack([np.ones_like(t), t, post, post * (t - t[post.argmax()])]) if 2 <= post.sum() < len(y) - 1 \
-        else np.column_stack([np.ones_like(t), t])
+    X = _break_design(t, post) if 2 <= post.sum() < len(y) - 1 else np.column_stack([np.ones_like(t), t])
     resid = OLS(y, X).fit().resid
     lags = max(1, min(4, len(resid) // 5))
     lb = acorr_ljungbox(resid, lags=[lags], return_df=True)

@@ -704,6 +704,20 @@ class Episodes:
         return head + (self.table.to_html() if len(self.table) else "<p>none</p>")
 
 
+def _stamp_min_duration(result, cv, level: float, min_duration: int | None, delta: float) -> int:
+    """Checks shared by :func:`datestamp` and :func:`datestamp_panel`; returns the minimum duration."""
+    if level not in LEVELS:
+        raise ParameterError(f"level must be one of {LEVELS}, got {level!r}")
+    if (cv.n, cv.minw, cv.lag) != (result.nobs, result.minw, result.lag):
+        raise ParameterError(
+            f"critical values are for n={cv.n}, minw={cv.minw}, lag={cv.lag} but the statistics "
+            f"are for n={result.nobs}, minw={result.minw}, lag={result.lag}")
+    min_duration = psy_min_duration(result.nobs, delta) if min_duration is None else min_duration
+    if min_duration < 1:
+        raise ParameterError(f"min_duration must be >= 1, got {min_duration}")
+    return min_duration
+
+
 def datestamp(result: RadfResult, cv: CriticalValues, min_duration: int | None = None,
               level: float = 0.95, cv_sequence: str = "bsadf", delta: float = 1.0,
               require_rejection: bool = True) -> Episodes:
@@ -742,17 +756,9 @@ def datestamp(result: RadfResult, cv: CriticalValues, min_duration: int | None =
     ----------
     Phillips, Shi and Yu (2015), International Economic Review 56(4), 1043-1078.
     """
-    if level not in LEVELS:
-        raise ParameterError(f"level must be one of {LEVELS}, got {level!r}")
     if cv_sequence not in ("bsadf", "runmax"):
         raise ParameterError(f"cv_sequence must be 'bsadf' or 'runmax', got {cv_sequence!r}")
-    if (cv.n, cv.minw, cv.lag) != (result.nobs, result.minw, result.lag):
-        raise ParameterError(
-            f"critical values are for n={cv.n}, minw={cv.minw}, lag={cv.lag} but the statistics "
-            f"are for n={result.nobs}, minw={result.minw}, lag={result.lag}")
-    min_duration = psy_min_duration(result.nobs, delta) if min_duration is None else min_duration
-    if min_duration < 1:
-        raise ParameterError(f"min_duration must be >= 1, got {min_duration}")
+    min_duration = _stamp_min_duration(result, cv, level, min_duration, delta)
     seq = cv.bsadf_cv if cv_sequence == "bsadf" else cv.bsadf_cv_runmax
     above = result.bsadf.to_numpy() > seq[level].to_numpy()
     if require_rejection and result.gsadf <= cv.gsadf[level]:
@@ -959,15 +965,7 @@ def datestamp_panel(result: PanelRadfResult, cv: PanelCriticalValues,
     As :func:`datestamp`; ``peak`` is the date of the highest panel BSADF in the episode (the
     members' levels are not comparable).
     """
-    if level not in LEVELS:
-        raise ParameterError(f"level must be one of {LEVELS}, got {level!r}")
-    if (cv.n, cv.minw, cv.lag) != (result.nobs, result.minw, result.lag):
-        raise ParameterError(
-            f"critical values are for n={cv.n}, minw={cv.minw}, lag={cv.lag} but the statistics "
-            f"are for n={result.nobs}, minw={result.minw}, lag={result.lag}")
-    min_duration = psy_min_duration(result.nobs, delta) if min_duration is None else min_duration
-    if min_duration < 1:
-        raise ParameterError(f"min_duration must be >= 1, got {min_duration}")
+    min_duration = _stamp_min_duration(result, cv, level, min_duration, delta)
     stat = result.bsadf_panel.to_numpy()
     above = stat > cv.bsadf_panel_cv[level].to_numpy()
     if require_rejection and result.gsadf_panel <= cv.gsadf_panel[level]:

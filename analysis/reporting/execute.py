@@ -188,8 +188,8 @@ def run_notebook(notebook: Path, params: dict, as_of: str, job: str | None = Non
     try:
         # Kernels inherit the environment: tell notebooks that nobody can click (no widgets), and
         # which job and reports folder they run for (to compare with the previous run).
-        os.environ["AIBUBBLE_HEADLESS"] = "1"
-        kernel_env = {"AIBUBBLE_JOB": job, "AIBUBBLE_REPORTS_DIR": str(reports_root.resolve())}
+        kernel_env = {config.HEADLESS_ENV: "1", "AIBUBBLE_JOB": job,
+                      "AIBUBBLE_REPORTS_DIR": str(reports_root.resolve())}
         saved = {k: os.environ.get(k) for k in kernel_env}
         os.environ.update(kernel_env)
         try:

@@ -10,7 +10,6 @@ with no network.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
@@ -129,8 +128,3 @@ def export_html(nb: nbformat.NotebookNode, header: dict) -> tuple[str, dict]:
     }
     body, resources = exporter.from_notebook_node(nb, resources=resources)
     return body, {"chart_count": resources["aibubble"]["chart_count"], "toc": resources["aibubble"]["toc"]}
-
-
-def escape(text: object) -> str:
-    """HTML-escape any value for direct inclusion in a page."""
-    return html.escape(str(text), quote=True)
