@@ -247,13 +247,25 @@ def test_timeout_is_detected_marked_in_the_kept_notebook_and_cleaned_up(mixed_ru
     assert not list(root.glob(".staging-*"))
 
 
+def _wait_for(condition, timeout: float = 300.0) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass (kernels start slowly under load)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def test_concurrent_runs_never_interleave(tmp_path, capsys):
     root = tmp_path / "reports"
     trace, release = tmp_path / "trace.txt", tmp_path / "release"
     # Each job logs its start and end; jobs hold on until the test releases them, so the second
-    # run is certain to arrive while the first holds the folder.
+    # run is certain to arrive while the first holds the folder. The jobs' own time limit is far
+    # beyond the test's waits: on a loaded machine one kernel can start a minute after the other,
+    # and a job that gave up early would end before its sibling started.
     body = (f"import os, time\nopen({str(trace)!r}, 'a').write(os.environ['AIBUBBLE_JOB'] + ' start\\n')\n"
-            f"t = time.monotonic()\nwhile not os.path.exists({str(release)!r}) and time.monotonic() - t < 60:\n"
+            f"t = time.monotonic()\nwhile not os.path.exists({str(release)!r}) and time.monotonic() - t < 900:\n"
             f"    time.sleep(0.1)\nopen({str(trace)!r}, 'a').write(os.environ['AIBUBBLE_JOB'] + ' end\\n')")
     _notebook(tmp_path / "t.ipynb", body)
     (tmp_path / "one").mkdir()
@@ -262,27 +274,26 @@ def test_concurrent_runs_never_interleave(tmp_path, capsys):
     cfg_two = _config(tmp_path / "two", "- name: two\n  notebook: ../t.ipynb\n")
     first = subprocess.Popen(_cli(str(cfg_one), "--workers", "2", "--as-of", AS_OF, "--out", str(root)),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=config.ROOT, env=_env(root))
-    deadline = time.monotonic() + 60
-    while not (root / ".run.lock.info").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    # The second and third runs are in this process: the lock is an OS lock between processes,
-    # and the first run is a separate process.
-    from analysis.reporting.batch_cli import main
+    try:
+        assert _wait_for(lambda: (root / ".run.lock.info").exists()), "the first run never took the lock"
+        # The second and third runs are in this process: the lock is an OS lock between processes,
+        # and the first run is a separate process.
+        from analysis.reporting.batch_cli import main
 
-    assert main([str(cfg_two), "--no-wait", "--as-of", AS_OF, "--out", str(root)]) == batch.EXIT_BUSY
-    busy = capsys.readouterr().err
-    assert "is busy: another run holds it (pid" in busy and "--no-wait" in busy
-    log, results = io.StringIO(), []
-    waiter = threading.Thread(target=lambda: results.append(batch.run_batch(
-        batch.load_config(cfg_two, as_of=AS_OF), root, progress=batch.Progress(log, interactive=False))))
-    waiter.start()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and ("waiting:" not in log.getvalue()
-                                           or not trace.exists() or trace.read_text().count("start") < 2):
-        time.sleep(0.1)
-    release.write_text("go")
-    assert first.wait(timeout=120) == 0
-    waiter.join(timeout=120)
+        assert main([str(cfg_two), "--no-wait", "--as-of", AS_OF, "--out", str(root)]) == batch.EXIT_BUSY
+        busy = capsys.readouterr().err
+        assert "is busy: another run holds it (pid" in busy and "--no-wait" in busy
+        log, results = io.StringIO(), []
+        waiter = threading.Thread(target=lambda: results.append(batch.run_batch(
+            batch.load_config(cfg_two, as_of=AS_OF), root, progress=batch.Progress(log, interactive=False))))
+        waiter.start()
+        assert _wait_for(lambda: "waiting:" in log.getvalue()), "the second run never reported waiting"
+        assert _wait_for(lambda: trace.exists() and trace.read_text().count("start") == 2), \
+            "the first run's two jobs never both started"
+    finally:
+        release.write_text("go")  # never leave the jobs hanging, whatever failed above
+    assert first.wait(timeout=300) == 0
+    waiter.join(timeout=300)
     assert results and results[0].ok
     assert "waiting: another run holds reports/ (pid" in log.getvalue()
     events = trace.read_text().split("\n")[:-1]
