@@ -24,6 +24,7 @@ DATASET_FILES = {
     "hyperscaler_financials": DATA_DIR / "hyperscaler_financials.csv",
     "market_totals": DATA_DIR / "market_totals.csv",
     "tickers": DATA_DIR / "tickers.csv",
+    "fx_rates": DATA_DIR / "fx_rates.csv",
 }
 
 DEFAULT_BRIEFING = BRIEFINGS_DIR / "bubble-risk.ipynb"

@@ -177,3 +177,23 @@ class Tickers(_Sourced):
 
 
 SCHEMAS["tickers"] = Tickers
+
+
+class FxRates(_Sourced):
+    """Official daily exchange rates (Federal Reserve H.10) used to put non-USD rounds in dollars."""
+
+    date: Series[pd.Timestamp] = pa.Field()
+    currency: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$")
+    rate: Series[float] = pa.Field(gt=0)
+    # H.10 quotes most currencies per US dollar, and the euro, pound, Australian and New Zealand
+    # dollars in US dollars per unit; the rate is kept exactly as printed.
+    quote: Series[str] = pa.Field(isin=["per_usd", "usd_per_unit"])
+    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
+    notes: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(error="more than one rate for a currency and date")
+    def one_rate_per_day(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["date", "currency"], keep=False)
+
+
+SCHEMAS["fx_rates"] = FxRates
