@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import config
 from analysis.data.fx import CONVERTED_MARK, load_fx_rates, to_usd
 from analysis.data.ledger import read_table
 from analysis.errors import ParameterError
@@ -51,7 +52,7 @@ def test_negative_gap_is_a_parameter_error():
 def test_bundled_rates_validate_and_cover_every_converted_round():
     rates = load_fx_rates()
     assert set(rates["source_publisher"]) == {"Federal Reserve Board (H.10)"}
-    rounds = read_table("data/funding_rounds.csv", "funding_rounds")
+    rounds = read_table(config.DATASET_FILES["funding_rounds"], "funding_rounds")
     converted = rounds[rounds["notes"].fillna("").str.contains(CONVERTED_MARK, regex=False)]
     assert len(converted) > 0
     got = to_usd(converted["raised_amount"], converted["raised_amount_currency"], converted["announced_on"], rates)
@@ -65,7 +66,7 @@ def test_bundled_rates_validate_and_cover_every_converted_round():
 def test_rounds_left_without_dollars_have_no_usable_rate():
     """A non-USD round without dollars is one the rate table cannot convert (else it was missed)."""
     rates = load_fx_rates()
-    rounds = read_table("data/funding_rounds.csv", "funding_rounds")
+    rounds = read_table(config.DATASET_FILES["funding_rounds"], "funding_rounds")
     open_ = rounds[rounds["raised_amount_usd"].isna() & rounds["raised_amount"].notna()]
     got = to_usd(open_["raised_amount"], open_["raised_amount_currency"], open_["announced_on"], rates)
     assert np.isnan(got.usd).all(), list(open_.loc[~np.isnan(got.usd), "round_id"])

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
+from analysis.data.ledger import read_table
 from analysis.errors import ParameterError
 
 #: The longest gap between an announcement and the rate used (a long holiday weekend is 4 days).
@@ -45,8 +46,6 @@ class Conversion:
 
 def load_fx_rates(path: Path | str | None = None) -> pd.DataFrame:
     """The bundled (or given) rate table, validated, with ``usd_per_unit`` added."""
-    from analysis.data.ledger import read_table  # ledger imports this module's neighbours
-
     rates = read_table(path or config.DATASET_FILES["fx_rates"], "fx_rates")
     per_unit = np.where(rates["quote"] == "usd_per_unit", rates["rate"], 1.0 / rates["rate"])
     return rates.assign(usd_per_unit=per_unit)

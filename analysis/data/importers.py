@@ -273,10 +273,9 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
     dates = _parse_dates(rounds["announced_on"], us_formats=False)
     problems += _cell_problems(rounds_path, r_lines, "announced_on", rounds["announced_on"], dates.bad,
                                "not a date (expected YYYY-MM-DD, YYYY-MM or YYYY)")
-    amounts = {}
-    for col in ("raised_amount_usd", "raised_amount", "post_money_valuation_usd"):
-        amounts[col], p = _parse_amount(_optional(rounds, col), rounds_path, r_lines, col)
-        problems += p
+    amounts, p = _parse_amounts(rounds, ("raised_amount_usd", "raised_amount", "post_money_valuation_usd"),
+                                rounds_path, r_lines)
+    problems += p
     currency = _optional(rounds, "raised_amount_currency_code").str.strip().str.upper()
     currency = currency.where(~np.isnan(amounts["raised_amount"]))
     bad_cur = (currency.notna() & ~currency.str.fullmatch(r"[A-Z]{3}").fillna(False).astype(bool)).to_numpy()
@@ -404,11 +403,8 @@ def import_pitchbook(deals: Path | str, *, deal_size_unit: str = "millions", tax
     dates = _parse_dates(d["DEAL_DATE"], us_formats=True)
     problems += _cell_problems(path, lines, "DEAL_DATE", d["DEAL_DATE"], dates.bad,
                                "not a date (expected YYYY-MM-DD, YYYY-MM, YYYY, M/D/YYYY or D-Mon-YYYY)")
-    money = {}
-    for col in ("DEAL_SIZE", "PRE_MONEY_VALUATION", "POST_VALUATION"):
-        values, p = _parse_amount(_optional(d, col), path, lines, col)
-        money[col] = values * scale
-        problems += p
+    money, p = _parse_amounts(d, ("DEAL_SIZE", "PRE_MONEY_VALUATION", "POST_VALUATION"), path, lines, scale=scale)
+    problems += p
     if problems:
         raise DataValidationError(_cap(problems))
 
@@ -850,6 +846,17 @@ def _parse_amount(raw: pd.Series, path: Path, lines: _LineMap, column: str) -> t
     present = (s.notna() & (s != "")).to_numpy(dtype=bool, na_value=False)
     problems = _cell_problems(path, lines, column, raw, present & np.isnan(values), "not a number")
     problems += _cell_problems(path, lines, column, raw, values < 0, "negative amount")
+    return values, problems
+
+
+def _parse_amounts(frame: pd.DataFrame, columns: tuple[str, ...], path: Path, lines: _LineMap, *,
+                   scale: float = 1.0) -> tuple[dict[str, np.ndarray], list[Problem]]:
+    """:func:`_parse_amount` over several (optional) columns: values times ``scale``, all problems."""
+    values, problems = {}, []
+    for col in columns:
+        parsed, p = _parse_amount(_optional(frame, col), path, lines, col)
+        values[col] = parsed * scale
+        problems += p
     return values, problems
 
 
