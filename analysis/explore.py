@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from analysis import config
 from analysis.data.ledger import Ledger
-from analysis.data.schemas import INVESTMENT_TYPES, INVESTOR_TYPES
+from analysis.data.vocabulary import INVESTMENT_TYPES, INVESTOR_TYPES
 from analysis.data.taxonomy import load_taxonomy
 from analysis.spending import FundingByDomain, funding_by_domain, split_names
 

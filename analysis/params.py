@@ -12,7 +12,7 @@ from typing import Any, Callable
 import yaml
 
 from analysis.errors import ConfigError, ParameterError
-from analysis.data.schemas import INVESTMENT_TYPES, INVESTOR_TYPES
+from analysis.data.vocabulary import INVESTMENT_TYPES, INVESTOR_TYPES
 from analysis.data.taxonomy import LLM_DEFINITIONS, load_taxonomy
 
 PERIODS = ("month", "quarter", "year")

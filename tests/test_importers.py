@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from analysis.data import import_cli
 from analysis.data.importers import (
-    LEDGER_COLUMNS, PITCHBOOK_DEAL_TYPES, _write_csv, import_crunchbase, import_pitchbook, write_ledger)
+    LEDGER_COLUMNS, PITCHBOOK_DEAL_TYPES, _resolve_names, import_crunchbase, import_pitchbook, write_ledger)
 from analysis.data.ledger import load_ledger, read_table
 from analysis.data.schemas import INVESTMENT_TYPES, FundingRounds
 from analysis.errors import AIBubbleError, DataValidationError
@@ -323,16 +324,25 @@ def test_empty_missing_and_non_utf8_files(tmp_path):
 # --- writing and the CLI --------------------------------------------------------------------
 
 
-def test_fast_csv_writer_matches_pandas_to_csv(cb):
+def test_written_ledger_reads_back_to_the_same_strings(cb, tmp_path):
     tricky = cb.ledger.copy()
     tricky.loc[0, "notes"] = 'quote " and, comma\nand newline'
     tricky.loc[1, "source_title"] = "Crunchbase bulk export: Series A, extended"
     tricky.loc[2, "org_name"] = '"Quoted" Co'
-    import io
-    fast = io.BytesIO()
-    _write_csv(tricky, LEDGER_COLUMNS, fast, batch=4)   # small batches exercise the batching too
-    assert fast.getvalue().decode("utf-8") == tricky.to_csv(index=False, columns=LEDGER_COLUMNS,
-                                                            lineterminator="\n")
+    tricky.loc[3, "notes"] = "caf\u00e9 \u2013 na\u00efve"
+    out = write_ledger(tricky, tmp_path / "tricky.csv")
+    back = pd.read_csv(out, dtype=str, keep_default_na=False, na_values=[""])
+    assert list(back.columns) == LEDGER_COLUMNS
+    expected = tricky[LEDGER_COLUMNS].astype(object).where(tricky[LEDGER_COLUMNS].notna(), None)
+    assert back.astype(object).where(back.notna(), None).values.tolist() == expected.values.tolist()
+    # The standard library's reader agrees (quoted fields, doubled quotes, embedded newline).
+    rows = _raw_csv(out)
+    assert rows[0]["notes"] == 'quote " and, comma\nand newline'
+    assert rows[2]["org_name"] == '"Quoted" Co'
+    assert rows[0]["other_investors"] == ""   # missing values are empty fields
+    # The CLI writes the Arrow table behind the DataFrame: byte for byte the same file.
+    a, b = write_ledger(cb.table, tmp_path / "a.csv"), write_ledger(cb.ledger, tmp_path / "b.csv")
+    assert a.read_bytes() == b.read_bytes()
 
 
 def test_write_is_atomic_and_refuses_to_overwrite(cb, tmp_path, monkeypatch):
@@ -341,10 +351,11 @@ def test_write_is_atomic_and_refuses_to_overwrite(cb, tmp_path, monkeypatch):
     with pytest.raises(AIBubbleError, match="already exists"):
         write_ledger(cb.ledger, out)
 
-    def boom(*args, **kwargs):
+    def boom(table, sink, *args, **kwargs):
+        sink.write(b"round_id,org_name\ncb-1,Half wr")   # a partial write, then the disk fills up
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("analysis.data.importers._write_csv", boom)
+    monkeypatch.setattr("analysis.data.importers.pacsv.write_csv", boom)
     with pytest.raises(AIBubbleError, match="No space left"):
         write_ledger(cb.ledger, out, overwrite=True)
     assert out.read_text() == "precious\n"
@@ -454,3 +465,50 @@ def test_round_without_a_name_gets_a_title_from_type_and_company(tmp_path):
         writer.writerows(rows)
     result = import_crunchbase(path, CB / "organizations.csv")
     assert _row(result, "cb-" + _uuid(1))["source_title"] == "Crunchbase bulk export: seed - Helix Therapeutics AI"
+
+
+def _write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_round_without_a_url_cites_its_organisation_else_is_dropped(tmp_path):
+    rounds = _raw_csv(CB / "funding_rounds.csv")
+    orgs = _raw_csv(CB / "organizations.csv")
+    for row in rounds[:2]:             # both Helix rounds: no cb_url, no permalink
+        row["cb_url"] = row["permalink"] = ""
+    rounds[2]["cb_url"] = "not a url"  # Frontier Mind: a broken URL and no permalink
+    rounds[2]["permalink"] = ""
+    frontier = next(o for o in orgs if o["name"] == "Frontier Mind")
+    frontier["cb_url"] = frontier["permalink"] = ""
+    result = import_crunchbase(_write_rows(tmp_path / "funding_rounds.csv", rounds),
+                               _write_rows(tmp_path / "organizations.csv", orgs))
+    for n in (1, 2):
+        assert _row(result, "cb-" + _uuid(n))["source_url"] == \
+            "https://www.crunchbase.com/organization/helix-therapeutics-ai"
+    assert not (result.ledger["round_id"] == "cb-" + _uuid(3)).any()
+    assert result.dropped["no source URL (no cb_url/permalink for round or organization)"] == 1
+    assert result.rows_kept == 10
+
+
+def test_a_repeated_round_id_is_dropped_once_and_counted(tmp_path):
+    rounds = _raw_csv(CB / "funding_rounds.csv")
+    again = dict(rounds[3], uuid=rounds[3]["uuid"].upper(), raised_amount_usd="7000000")  # same id, other case
+    result = import_crunchbase(_write_rows(tmp_path / "funding_rounds.csv", rounds + [again]),
+                               CB / "organizations.csv")
+    assert result.dropped["repeated round id"] == 1
+    assert result.rows_kept == 11                       # the first of the two is kept
+    codepilot = _row(result, "cb-" + _uuid(4))
+    assert pd.isna(codepilot["raised_amount_usd"])      # ... with its own (missing) amount
+
+
+def test_lead_investor_uuids_resolve_to_names_in_order():
+    keys, names = pa.array(["u1", "u2", "u3", "u4"]), pa.array(["Ada", "Bo", "Cy", None])
+    raw = pa.array(["u1, u2", None, "zz", "", "u3,zz,u1", " u2 ", "u4", "u4,u1"])
+    joined, unresolved = _resolve_names(raw, keys, names)
+    # Order kept, blanks stripped, unknown uuids (zz) and nameless keys (u4) left out.
+    assert joined.to_pylist() == ["Ada;Bo", None, None, None, "Cy;Ada", "Bo", None, "Ada"]
+    assert unresolved == 2    # the two "zz"; u4 is a known key without a name

@@ -125,7 +125,8 @@ def classify_companies(companies: pd.DataFrame, taxonomy: Taxonomy | None = None
     tax = taxonomy or load_taxonomy()
     index = companies.index
     n = len(index)
-    rank = np.full(n, np.iinfo(np.int32).max, dtype=np.int64)
+    unranked = np.iinfo(np.int32).max  # rank of a company no domain rule has placed yet
+    rank = np.full(n, unranked, dtype=np.int64)
     rule = np.full(n, "none", dtype=object)
     matched = np.full(n, None, dtype=object)
     is_ai_category = np.zeros(n, dtype=bool)
@@ -140,42 +141,43 @@ def classify_companies(companies: pd.DataFrame, taxonomy: Taxonomy | None = None
 
     names_of = np.array(list(category_rank), dtype=object)
     rank_of = np.array(list(category_rank.values()), dtype=np.int64)
-    for column, kind in (("categories", "category"), ("category_groups", "category_group")):
-        if column not in companies:
-            continue
-        pos, names = _explode(companies[column], sep)
-        if len(names) == 0:
-            continue
+    ai_set = pa.array(sorted(ai_categories), pa.string())
+    domain_set = pa.array(names_of.tolist(), pa.string())
+    tiers = [(column, kind) for column, kind in (("categories", "category"), ("category_groups", "category_group"))
+             if column in companies]
+    # The two list columns are read in parallel (pyarrow releases the GIL); the category tier
+    # still decides first below.
+    with ThreadPoolExecutor(max_workers=max(len(tiers), 1)) as pool:
+        verdicts = list(pool.map(lambda tier: _list_verdicts(companies[tier[0]], sep, ai_set, domain_set, rank_of,
+                                                             unranked), tiers))
+    for (_, kind), (company_ai_name, company_rank, company_name) in zip(tiers, verdicts):
         # AI flag: any listed category/group in ai_categories (the first one kept for the note).
-        ai_hit = np.flatnonzero(_to_bool(pc.is_in(names, value_set=pa.array(sorted(ai_categories), pa.string()))))
-        first_pos, first_at = np.unique(pos[ai_hit], return_index=True)
-        new = ~is_ai_category[first_pos]
-        ai_category_name[first_pos[new]] = names.take(pa.array(ai_hit[first_at[new]])).to_pylist()
-        is_ai_category[first_pos] = True
+        new = pd.notna(company_ai_name) & ~is_ai_category
+        ai_category_name[new] = company_ai_name[new]
+        is_ai_category |= new
         # Domain: the best-ranked category of each company still unclassified.
-        idx = pc.index_in(names, value_set=pa.array(names_of.tolist(), pa.string()))
-        idx = idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        hit = np.flatnonzero((idx >= 0) & (rule[pos] == "none"))
-        if hit.size == 0:
-            continue
-        r = rank_of[idx[hit]]
-        order_ = np.lexsort((r, pos[hit]))
-        winners_pos, first = np.unique(pos[hit][order_], return_index=True)
-        chosen = hit[order_][first]
-        rank[winners_pos] = rank_of[idx[chosen]]
-        rule[winners_pos] = kind
-        matched[winners_pos] = names.take(pa.array(chosen)).to_pylist()
+        won = (company_rank < unranked) & (rank == unranked)
+        rank[won] = company_rank[won]
+        rule[won] = kind
+        matched[won] = company_name[won]
 
     if "text" in companies:
         text = arrow_strings(companies["text"])
         todo = np.flatnonzero((rule == "none") & _to_bool(pc.is_valid(text)))
         domains = [(r, d) for r, d in enumerate(order) if tax[d].keywords]
         if todo.size and domains:
-            candidates = text.take(pa.array(todo))
             patterns = ["|".join(f"(?:{p.pattern})" for p in tax[d].keywords) for _, d in domains]
-            # pyarrow releases the GIL, so the per-domain scans run in parallel; the first
-            # domain in classifier_order that matches still wins below.
-            with ThreadPoolExecutor(max_workers=min(len(patterns), os.cpu_count() or 1)) as pool:
+            # pyarrow releases the GIL, so the scans run in parallel threads.
+            workers = os.cpu_count() or 1
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                # Most descriptions match no keyword at all: one scan with every domain's
+                # patterns, in slices, finds the few that do; only those are scanned domain by
+                # domain (the first domain in classifier_order that matches still wins below).
+                anything = "|".join(f"(?:{p})" for p in patterns)
+                slices = np.array_split(todo, workers)
+                todo = todo[np.concatenate(list(pool.map(
+                    lambda rows: _regex_mask(text.take(pa.array(rows)), anything), slices)))]
+                candidates = text.take(pa.array(todo))
                 masks = list(pool.map(lambda pat: _regex_mask(candidates, pat), patterns))
             open_ = np.ones(todo.size, dtype=bool)
             for (r, _), pattern, mask in zip(domains, patterns, masks):
@@ -204,17 +206,25 @@ def classify_companies(companies: pd.DataFrame, taxonomy: Taxonomy | None = None
     matched[other & is_ai_category] = ai_category_name[other & is_ai_category]
     domain[~is_ai] = None
 
-    table = pd.DataFrame({"domain": domain, "rule": rule, "matched": matched, "is_ai": is_ai}, index=index)
-    table["note"] = _notes(table)
+    # Object columns, not pandas' inferred "str": converting ~10^6 Python strings to Arrow costs
+    # more than the classification itself, and callers only gather these per company.
+    table = pd.DataFrame({"domain": pd.Series(domain, index=index, dtype=object),
+                          "rule": pd.Series(rule, index=index, dtype=object),
+                          "matched": pd.Series(matched, index=index, dtype=object),
+                          "is_ai": is_ai,
+                          "note": _notes(rule, matched).set_axis(index)}, index=index)
     return Classification(table, ai_filter)
 
 
-def arrow_strings(values: pd.Series, combine: bool = True) -> pa.Array | pa.ChunkedArray:
+def arrow_strings(values: pd.Series | pa.Array | pa.ChunkedArray, combine: bool = True) -> pa.Array | pa.ChunkedArray:
     """The pyarrow strings behind ``values`` (nulls for missing), zero-copy when pyarrow-backed.
 
     ``combine=False`` keeps a chunked array as it is (no copy) for functions that accept one.
     """
-    arr = getattr(values.array, "_pa_array", None)
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = values
+    else:
+        arr = getattr(values.array, "_pa_array", None)
     if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = pa.array(values.astype(object).where(values.notna(), None), type=pa.string(), from_pandas=True)
     if combine and isinstance(arr, pa.ChunkedArray):
@@ -226,9 +236,42 @@ def _to_bool(arr) -> np.ndarray:
     return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _explode(lists: pd.Series, sep: str) -> tuple[np.ndarray, pa.Array]:
+def _list_verdicts(lists: pd.Series, sep: str, ai_set: pa.Array, domain_set: pa.Array, rank_of: np.ndarray,
+                   unranked: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per company: its first AI category (or None), best domain-category rank and that category.
+
+    Exports repeat the same lists many times over: each distinct list is read once, and its
+    verdict is copied to the companies that carry it.
+    """
+    codes, distinct = _distinct(lists)
+    pos, names = _explode(distinct, sep)
+    ai_name = np.full(len(distinct) + 1, None, dtype=object)  # the last entry serves code -1 (no list)
+    best_rank = np.full(len(distinct) + 1, unranked, dtype=np.int64)
+    best_name = np.full(len(distinct) + 1, None, dtype=object)
+    if len(names):
+        ai_hit = np.flatnonzero(_to_bool(pc.is_in(names, value_set=ai_set)))
+        first_list, first_at = np.unique(pos[ai_hit], return_index=True)
+        ai_name[first_list] = names.take(pa.array(ai_hit[first_at])).to_pylist()
+        idx = pc.index_in(names, value_set=domain_set).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        hit = np.flatnonzero(idx >= 0)
+        # Best rank within each list; a stable sort keeps the earlier category on a tie.
+        order = np.lexsort((rank_of[idx[hit]], pos[hit]))
+        winner_list, first = np.unique(pos[hit][order], return_index=True)
+        chosen = hit[order][first]
+        best_rank[winner_list] = rank_of[idx[chosen]]
+        best_name[winner_list] = names.take(pa.array(chosen)).to_pylist()
+    return ai_name[codes], best_rank[codes], best_name[codes]
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Codes into the distinct strings of ``values`` (-1 for missing) and those strings."""
+    encoded = arrow_strings(values).dictionary_encode()
+    return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
+
+
+def _explode(lists: pa.Array, sep: str) -> tuple[np.ndarray, pa.Array]:
     """Positions and stripped, lower-cased items of separated lists (empty items removed)."""
-    split = pc.split_pattern(arrow_strings(lists), sep)
+    split = pc.split_pattern(lists, sep)
     names = pc.utf8_lower(pc.utf8_trim_whitespace(pc.list_flatten(split)))
     pos = pc.list_parent_indices(split).to_numpy(zero_copy_only=False).astype(np.int64)
     keep = _to_bool(pc.not_equal(names, ""))
@@ -263,8 +306,15 @@ def _first_match(text: pa.Array, pattern: str) -> np.ndarray:
         return np.array([h.group(0) if h else None for h in hits], dtype=object)
 
 
-def _notes(table: pd.DataFrame) -> pd.Series:
-    phrase = table["rule"].map(_RULE_PHRASE)
-    note = phrase + " '" + table["matched"].astype(object).fillna("") + "'"
-    note = note.where(table["rule"] != "ai_category", note + ", no domain rule fired")
-    return note.where(phrase.notna(), None)
+def _notes(rule: np.ndarray, matched: np.ndarray) -> pd.Series:
+    """"classified by category 'drug discovery'" and the like; missing where no rule fired.
+
+    Built in pyarrow and kept as pandas' Arrow-backed strings: no Python string per company.
+    """
+    kind = pc.index_in(pa.array(rule, pa.string()), value_set=pa.array(list(_RULE_PHRASE), pa.string()))
+    phrase = pa.array(list(_RULE_PHRASE.values()), pa.string()).take(kind)  # null for rule "none"
+    text = pa.array(matched, pa.string(), from_pandas=True).fill_null("")
+    tail = pc.if_else(pc.equal(phrase, _RULE_PHRASE["ai_category"]), "', no domain rule fired", "'")
+    # A null phrase (rule "none") makes the whole note null.
+    notes = pc.binary_join_element_wise(phrase, " '", text, tail, "")
+    return pd.Series(pd.array(notes, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))

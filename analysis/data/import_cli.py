@@ -26,9 +26,23 @@ def _common(parser: argparse.ArgumentParser) -> None:
                              "an AI category only (strict); every company (all: the export is AI-only)")
 
 
+def _use_system_allocator() -> None:
+    """Let pyarrow allocate with the C library's malloc for the rest of this (CLI) process.
+
+    pyarrow's default mimalloc pool makes an import of a 1M-round export about 1.4x slower
+    on Linux (measured in benchmarks/import_ledger.py): the importer allocates and frees many
+    large short-lived buffers, which mimalloc returns to the OS and faults back in.
+    """
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
 def cmd_crunchbase(args: argparse.Namespace) -> int:
     """Import a Crunchbase bulk export (funding_rounds.csv + organizations.csv)."""
     from analysis.data.importers import import_crunchbase
+
+    _use_system_allocator()
 
     result = import_crunchbase(args.funding_rounds, args.organizations, investors=args.investors,
                                ai_filter=args.ai_filter)
@@ -38,6 +52,8 @@ def cmd_crunchbase(args: argparse.Namespace) -> int:
 def cmd_pitchbook(args: argparse.Namespace) -> int:
     """Import a PitchBook deals export."""
     from analysis.data.importers import import_pitchbook
+
+    _use_system_allocator()
 
     result = import_pitchbook(args.deals, deal_size_unit=args.deal_size_unit, ai_filter=args.ai_filter)
     return _write(result, args)
@@ -51,7 +67,7 @@ def _write(result, args: argparse.Namespace) -> int:
         # load_ledger reads a sibling companies.csv / investors.csv as reference tables.
         raise AIBubbleError(f"--report {Path(args.report).name} next to the ledger would be read as its "
                             "reference table by load_ledger; choose another name (e.g. classification.csv)")
-    out = write_ledger(result.ledger, Path(args.out), overwrite=args.force)
+    out = write_ledger(result.table, Path(args.out), overwrite=args.force)
     print(result.report())
     print(f"wrote {config.display_path(out)} ({result.rows_kept:,} rounds)")
     if args.report:

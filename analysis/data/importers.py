@@ -23,15 +23,22 @@ Rules applied to every export (also in ``data/README.md``):
 * Errors name the file, line (header = line 1, counted in physical lines even when quoted fields
   span several) and column; at most :data:`MAX_PROBLEMS` are listed. The output file is written
   atomically (temp file + ``os.replace``), so a failed import never leaves a partial ledger.
+  pyarrow's CSV writer writes it, quoting every text value (missing values stay empty).
+
+Speed: a bulk export is processed as pyarrow arrays, with independent steps in two threads, and
+only the AI rounds are ever turned into ledger text (``benchmarks/import_ledger.py``).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
+import html
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +50,7 @@ import pyarrow.csv as pacsv
 
 from analysis import config
 from analysis.data.classifier import AI_FILTERS, Classification, arrow_strings, classify_companies
-from analysis.data.schemas import INVESTMENT_TYPES, NOT_NEW_EQUITY
+from analysis.data.vocabulary import INVESTMENT_TYPES, ISO_DATE_PATTERN, NOT_NEW_EQUITY, URL_PATTERN
 from analysis.data.taxonomy import Taxonomy, load_taxonomy
 from analysis.errors import AIBubbleError, DataValidationError, ParameterError, Problem
 
@@ -137,11 +144,13 @@ class ImportResult:
 
     Attributes
     ----------
-    ledger : pandas.DataFrame
-        The funding ledger (``LEDGER_COLUMNS``, all strings as written to CSV).
-    companies : pandas.DataFrame
-        One row per kept company: ``org_name``, ``domain``, ``rule``, ``matched``, ``note``,
-        ``rounds``. The per-company classification report.
+    table : pyarrow.Table
+        The funding ledger (``LEDGER_COLUMNS``, all strings as written to CSV); ``ledger`` is
+        the same as a DataFrame, built on first use (a bulk import need never build it).
+    company_table : pyarrow.Table
+        One row per kept company: ``org_name``, ``org_key``, ``domain``, ``rule``, ``matched``,
+        ``note``, ``rounds``: the per-company classification report; ``companies`` is the same
+        as a DataFrame sorted by name, built on first use.
     rows_read : int
         Data rows in the export (funding rounds or deals).
     dropped : pandas.Series
@@ -154,23 +163,34 @@ class ImportResult:
         The export files read (display paths).
     """
 
-    ledger: pd.DataFrame
-    companies: pd.DataFrame
+    table: pa.Table
+    company_table: pa.Table
     rows_read: int
     dropped: pd.Series
     adjusted: pd.Series
     source: str
     files: tuple[str, ...] = field(default_factory=tuple)
 
+    @functools.cached_property
+    def ledger(self) -> pd.DataFrame:
+        """The funding ledger as a DataFrame of pandas strings (zero-copy view of ``table``)."""
+        return self.table.to_pandas(types_mapper=_STRING_TYPES.get)
+
+    @functools.cached_property
+    def companies(self) -> pd.DataFrame:
+        """The per-company classification report, sorted by company name."""
+        order = pc.sort_indices(self.company_table, sort_keys=[("org_name", "ascending")])
+        return self.company_table.take(order).to_pandas(types_mapper=_STRING_TYPES.get)
+
     @property
     def rows_kept(self) -> int:
-        return len(self.ledger)
+        return self.table.num_rows
 
     def per_domain(self) -> pd.DataFrame:
         """Kept rounds and companies per domain (rows in taxonomy display order)."""
         ids = list(load_taxonomy().ids)
-        rounds = self.ledger["domain"].value_counts().reindex(ids, fill_value=0)
-        companies = self.companies["domain"].value_counts().reindex(ids, fill_value=0)
+        rounds, companies = (_value_counts(t["domain"]).reindex(ids, fill_value=0)
+                             for t in (self.table, self.company_table))
         return pd.DataFrame({"rounds": rounds, "companies": companies}).rename_axis("domain")
 
     def summary(self) -> pd.DataFrame:
@@ -189,7 +209,7 @@ class ImportResult:
         w = max(len(f"{self.rows_read:,}"), 7)
         lines = [f"{self.source} import: {' + '.join(self.files)}",
                  f"  rows read     {self.rows_read:>{w},}",
-                 f"  rows kept     {self.rows_kept:>{w},}  ({len(self.companies):,} AI companies)"]
+                 f"  rows kept     {self.rows_kept:>{w},}  ({self.company_table.num_rows:,} AI companies)"]
         for domain, row in per.iterrows():
             if row["rounds"]:
                 lines.append(f"    {domain:<22}{row['rounds']:>{w},} rounds  {row['companies']:>9,} companies")
@@ -203,7 +223,7 @@ class ImportResult:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        return f"<pre>{self.report()}</pre>" + self.per_domain().to_html()
+        return f"<pre>{html.escape(self.report())}</pre>" + self.per_domain().to_html()
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,90 +286,156 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
     _check_ai_filter(ai_filter)
     tax = taxonomy or load_taxonomy()
     rounds_path, orgs_path = Path(funding_rounds), Path(organizations)
-    rounds, r_lines = _read_export(rounds_path, CRUNCHBASE_ROUNDS_REQUIRED, wanted=_CB_ROUND_COLUMNS)
-    orgs, _ = _read_export(orgs_path, CRUNCHBASE_ORGS_REQUIRED, wanted=_CB_ORG_COLUMNS)
+    # A bulk export has millions of rows: the rounds stay a pyarrow Table until the AI rounds
+    # are chosen, and only those (about a third) ever become ledger text. pyarrow releases the
+    # GIL, so independent stages run side by side in two threads.
+    rounds, r_lines = _read_table(rounds_path, CRUNCHBASE_ROUNDS_REQUIRED, wanted=_CB_ROUND_COLUMNS)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        checking = pool.submit(_check_crunchbase_rounds, rounds, rounds_path, r_lines)
+        orgs, _ = _read_table(orgs_path, CRUNCHBASE_ORGS_REQUIRED, wanted=_CB_ORG_COLUMNS)
+        org_pos, used_orgs, companies = _crunchbase_companies(rounds["org_uuid"], orgs)
+        classifying = pool.submit(classify_companies, companies, tax, ai_filter=ai_filter)
+        name_rank = _name_rank(companies["name"])
+        dates, amounts, currency, problems = checking.result()
+        if problems:
+            raise DataValidationError(_cap(problems))
+        cls = classifying.result()
 
-    problems = _empty_problems(rounds_path, r_lines, rounds, ("uuid",))
-    dates = _parse_dates(rounds["announced_on"], us_formats=False)
-    problems += _cell_problems(rounds_path, r_lines, "announced_on", rounds["announced_on"], dates.bad,
-                               "not a date (expected YYYY-MM-DD, YYYY-MM or YYYY)")
-    amounts, p = _parse_amounts(rounds, ("raised_amount_usd", "raised_amount", "post_money_valuation_usd"),
-                                rounds_path, r_lines)
-    problems += p
-    currency = _optional(rounds, "raised_amount_currency_code").str.strip().str.upper()
-    currency = currency.where(~np.isnan(amounts["raised_amount"]))
-    bad_cur = (currency.notna() & ~currency.str.fullmatch(r"[A-Z]{3}").fillna(False).astype(bool)).to_numpy()
-    problems += _cell_problems(rounds_path, r_lines, "raised_amount_currency_code",
-                               _optional(rounds, "raised_amount_currency_code"), bad_cur,
-                               "not a three-letter ISO currency code")
-    if problems:
-        raise DataValidationError(_cap(problems))
+        dropped: dict[str, int] = {}
+        alive, order = _select(org_pos, {"organization not in the organizations file": org_pos < 0}, cls,
+                               dates.values, name_rank, dropped)
+        rows = alive[order]
+        # Filtering keeps the reader's chunks, so it is cheap; the reordering take then runs on
+        # one contiguous column instead of gathering across hundreds of chunks.
+        kept = np.zeros(len(rounds), dtype=bool)
+        kept[alive] = True
+        kept, order_ = pa.array(kept), pa.array(order)
+        wanted = [c for c in ("uuid", "name", "permalink", "cb_url", "updated_at", "investment_type",
+                              "lead_investor_uuids") if c in rounds.column_names]
+        r = pa.table(dict(zip(wanted, pool.map(lambda col: col.filter(kept).combine_chunks().take(order_),
+                                               [rounds[c] for c in wanted]))))
+        rows_read = len(rounds)
+        del rounds
 
-    # Companies: the organisations that raised a round in the export; index_in finds the first
-    # row of a uuid listed twice, so repeated organisation rows are ignored without a dedupe pass.
-    org_pos_all = pc.index_in(arrow_strings(rounds["org_uuid"], combine=False), value_set=arrow_strings(orgs["uuid"]))
-    org_pos_all = org_pos_all.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    known = org_pos_all >= 0
-    used, inverse = np.unique(org_pos_all[known], return_inverse=True)
-    org_pos = np.full(len(rounds), -1, dtype=np.int64)
-    org_pos[known] = inverse
-    o = orgs.take(used).reset_index(drop=True)
-    text = _optional(o, "short_description")
-    if "description" in o:
-        text = text.fillna("").str.cat(o["description"].fillna(""), sep=" ").str.strip()
-        text = text.where(text != "")
-    companies = pd.DataFrame({
-        "key": o["uuid"], "name": o["name"], "categories": _optional(o, "category_list"),
-        "category_groups": _optional(o, "category_groups_list"), "text": text,
-        "alt_id": _optional(o, "permalink").fillna(o["uuid"]),
-        "url": _crunchbase_url(_optional(o, "cb_url"), _optional(o, "permalink"), "organization"),
-    })
-    cls = classify_companies(companies, tax, ai_filter=ai_filter)
-    dropped: dict[str, int] = {}
-    rows = _select(org_pos, {"organization not in the organizations file": ~known}, cls, dates.values,
-                   companies["name"], dropped)
-
-    r = rounds.drop(columns=[col for col in ("announced_on", "raised_amount_usd", "raised_amount",
-                                             "post_money_valuation_usd", "raised_amount_currency_code", "org_uuid")
-                             if col in rounds]).take(rows).reset_index(drop=True)
-    mtime = _mtime_date(rounds_path)
-    updated = _optional(r, "updated_at").str.slice(0, 10)
-    source_date = updated.where(updated.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool), mtime)
-    raw_type = r["investment_type"].str.strip().str.lower()
-    unknown_type = (raw_type.notna() & ~raw_type.isin(INVESTMENT_TYPES)).to_numpy()
-    type_note = np.full(len(r), None, dtype=object)
-    type_note[unknown_type] = [f"investment_type '{t}' is not in the Crunchbase enum; recorded as undisclosed"
-                               for t in r["investment_type"][unknown_type]]
-    itype = raw_type.where(~unknown_type & raw_type.notna().to_numpy(), "undisclosed")
-    org_names = pd.array(arrow_strings(companies["name"]).take(pa.array(org_pos[rows])), dtype="str")
-    title = _optional(r, "name").fillna(itype + " - " + pd.Series(org_names).fillna(""))
-    c = pd.DataFrame({
-        "round_id": "cb-" + r["uuid"].str.strip().str.lower().str.replace(_ROUND_ID_BAD.pattern, "-", regex=True),
+        keys, names = _investor_names(orgs, investors)
+        naming = pool.submit(_resolve_names, _optional(r, "lead_investor_uuids"), keys, names)
+        citing = pool.submit(_crunchbase_round_urls, r, used_orgs, org_pos[rows])
+        c = _crunchbase_round_text(r, companies["name"], org_pos[rows], rounds_path)
+        # Hashing every round id (to find repeats) is slow: it runs here, beside the other two.
+        repeats = pool.submit(_any_repeat, c["round_id"])
+        c["lead_investors"], unresolved = naming.result()
+        c["source_url"] = citing.result()
+        c["ids_repeat"] = repeats.result()
+    c.update({
         "org_pos": org_pos[rows],
-        "investment_type": itype,
-        "type_note": type_note,
         "raised_amount_usd": amounts["raised_amount_usd"][rows],
         "raised_amount": amounts["raised_amount"][rows],
-        "raised_amount_currency": currency.take(rows).reset_index(drop=True),
+        "raised_amount_currency": currency.take(pa.array(rows)),
         "post_money_valuation_usd": amounts["post_money_valuation_usd"][rows],
-        "pre_money_valuation_usd": np.nan,
+        "pre_money_valuation_usd": np.full(len(rows), np.nan),
         "other_investors": None,
-        "source_url": _crunchbase_url(_optional(r, "cb_url"), _optional(r, "permalink"), "funding_round"),
-        "source_title": "Crunchbase bulk export: " + title,
-        "source_date": source_date,
     })
-    keys, values = arrow_strings(orgs["uuid"]), arrow_strings(orgs["name"])
-    if investors is not None:
-        inv, _ = _read_export(Path(investors), ("uuid", "name"), wanted=("uuid", "name"))
-        keys = pa.concat_arrays([keys.cast(pa.large_string()), arrow_strings(inv["uuid"]).cast(pa.large_string())])
-        values = pa.concat_arrays([values.cast(pa.large_string()),
-                                   arrow_strings(inv["name"]).cast(pa.large_string())])
-    lead, unresolved = _resolve_names(_optional(r, "lead_investor_uuids"), keys, values)
-    c["lead_raw"] = lead
-    return _finish(c, dates.subset(rows), companies, cls, CRUNCHBASE_PUBLISHER, rows_read=len(rounds),
+    return _finish(c, dates.subset(rows), companies, cls, CRUNCHBASE_PUBLISHER, rows_read=rows_read,
                    dropped=dropped, adjusted={"lead investor uuids not found (left out)": unresolved},
                    source="crunchbase",
                    files=(config.display_path(rounds_path), config.display_path(orgs_path)))
+
+
+def _investor_names(orgs: pa.Table, investors: Path | str | None) -> tuple[pa.Array, pa.Array]:
+    """uuid -> name lookup for lead investors: the organisations, then an optional investors.csv."""
+    keys, names = orgs["uuid"].combine_chunks(), orgs["name"].combine_chunks()
+    if investors is None:
+        return keys, names
+    inv, _ = _read_table(Path(investors), ("uuid", "name"), wanted=("uuid", "name"))
+    return tuple(pa.concat_arrays([ours.cast(pa.large_string()), theirs.combine_chunks().cast(pa.large_string())])
+                 for ours, theirs in ((keys, inv["uuid"]), (names, inv["name"])))
+
+
+def _check_crunchbase_rounds(rounds: pa.Table, path: Path,
+                             lines: "_LineMap") -> tuple["_Dates", dict[str, np.ndarray], pa.Array, list[Problem]]:
+    """Dates, amounts and currencies of every round, and the problems found in them."""
+    problems = _empty_problems(path, lines, rounds, ("uuid",))
+    dates = _parse_dates(rounds["announced_on"], us_formats=False)
+    problems += _cell_problems(path, lines, "announced_on", rounds["announced_on"], dates.bad,
+                               "not a date (expected YYYY-MM-DD, YYYY-MM or YYYY)")
+    amounts, p = _parse_amounts(rounds, ("raised_amount_usd", "raised_amount", "post_money_valuation_usd"),
+                                path, lines)
+    problems += p
+    raw_currency = _optional(rounds, "raised_amount_currency_code")
+    currency = pc.utf8_upper(pc.utf8_trim_whitespace(raw_currency))  # only where an amount is given:
+    currency = pc.if_else(pa.array(np.isnan(amounts["raised_amount"])), pa.scalar(None, pa.string()), currency)
+    bad_cur = _to_bool(pc.invert(pc.match_substring_regex(currency, r"^[A-Z]{3}$")))
+    problems += _cell_problems(path, lines, "raised_amount_currency_code", raw_currency, bad_cur,
+                               "not a three-letter ISO currency code")
+    return dates, amounts, currency, problems
+
+
+def _crunchbase_companies(org_uuid: pa.ChunkedArray, orgs: pa.Table) -> tuple[np.ndarray, pa.Table, pd.DataFrame]:
+    """The organisations that raised a round, in file order, and each round's position among them.
+
+    Returns ``org_pos`` (per round; -1 when the organisation is not in the file), those
+    organisations' rows of ``orgs`` and the classifier's input frame. ``index_in`` finds the
+    first row of a uuid listed twice, so repeated organisation rows are ignored.
+    """
+    found = pc.index_in(org_uuid, value_set=orgs["uuid"].combine_chunks()).fill_null(-1)
+    found = found.to_numpy(zero_copy_only=False).astype(np.int64)
+    known = found >= 0
+    is_used = np.zeros(len(orgs), dtype=bool)
+    is_used[found[known]] = True
+    position = np.full(len(orgs), -1, dtype=np.int64)
+    position[is_used] = np.arange(int(is_used.sum()))
+    org_pos = np.where(known, position[found], -1)
+    o = orgs.filter(pa.array(is_used))
+    text = _optional(o, "short_description")
+    if "description" in o.column_names:
+        text = pc.utf8_trim_whitespace(pc.binary_join_element_wise(text, o["description"], " ", null_handling="skip"))
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    companies = pd.DataFrame({
+        "key": _series(o["uuid"]), "name": _series(o["name"]), "categories": _series(_optional(o, "category_list")),
+        "category_groups": _series(_optional(o, "category_groups_list")), "text": _series(text),
+        "alt_id": _series(pc.coalesce(_optional(o, "permalink"), o["uuid"])),
+    })
+    return org_pos, o, companies
+
+
+def _crunchbase_round_urls(r: pa.Table, o: pa.Table, org_rows: np.ndarray) -> pa.Array:
+    """Each round's Crunchbase page (``cb_url``, else built from ``permalink``), else its organisation's.
+
+    Null where neither is a URL (:func:`_finish` drops those rounds).
+    """
+    url = _crunchbase_url(_optional(r, "cb_url"), _optional(r, "permalink"), "funding_round")
+    missing = ~_matches(url, URL_PATTERN)
+    if missing.any():
+        at = pa.array(org_rows[missing])
+        org_url = _crunchbase_url(_optional(o, "cb_url").take(at), _optional(o, "permalink").take(at), "organization")
+        org_url = pc.if_else(pa.array(_matches(org_url, URL_PATTERN)), org_url, pa.scalar(None, pa.string()))
+        url = pc.replace_with_mask(url, pa.array(missing), org_url)
+    return url
+
+
+def _crunchbase_round_text(r: pa.Table, org_names: pd.Series, org_rows: np.ndarray, path: Path) -> dict:
+    """round_id, investment_type (with notes for unknown types), source_title and source_date."""
+    updated = pc.utf8_slice_codeunits(_optional(r, "updated_at"), 0, 10)
+    dated = pa.array(_to_bool(pc.match_substring_regex(updated, ISO_DATE_PATTERN)))
+    raw_type = pc.utf8_lower(pc.utf8_trim_whitespace(r["investment_type"]))
+    in_enum = _to_bool(pc.is_in(raw_type, value_set=pa.array(sorted(INVESTMENT_TYPES), pa.string())))
+    unknown_type = _to_bool(pc.is_valid(raw_type)) & ~in_enum
+    type_note = np.full(len(r), None, dtype=object)
+    type_note[unknown_type] = [f"investment_type '{t}' is not in the Crunchbase enum; recorded as undisclosed"
+                               for t in r["investment_type"].filter(pa.array(unknown_type)).to_pylist()]
+    itype = pc.if_else(pa.array(in_enum), raw_type, "undisclosed")
+    names = _strings(org_names, len(org_names)).take(pa.array(org_rows)).fill_null("")
+    title = pc.coalesce(_optional(r, "name"), pc.binary_join_element_wise(itype, names, " - "))
+    round_id = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_trim_whitespace(r["uuid"])), _ROUND_ID_BAD.pattern, "-")
+    return {
+        "round_id": pc.binary_join_element_wise("cb-", round_id, ""),
+        "investment_type": itype,
+        "type_note": type_note,
+        "source_title": pc.binary_join_element_wise("Crunchbase bulk export: ", title, ""),
+        "source_date": pc.if_else(dated, updated, _mtime_date(path)),
+    }
+
+
 
 
 def import_pitchbook(deals: Path | str, *, deal_size_unit: str = "millions", taxonomy: Taxonomy | None = None,
@@ -427,38 +513,39 @@ def import_pitchbook(deals: Path | str, *, deal_size_unit: str = "millions", tax
         "category_groups": groups if groups is not None else _optional(first, "ALL_INDUSTRIES"),
         "text": text.where(text != ""),
         "alt_id": _optional(first, "COMPANY_ID").fillna(key.take(first_at).reset_index(drop=True)),
-        "url": None,
     })
     cls = classify_companies(companies, tax, ai_filter=ai_filter)
 
     itype, type_note, not_round = _pitchbook_types(d)
     failed = _optional(d, "DEAL_STATUS").str.strip().str.lower().isin(PITCHBOOK_FAILED_STATUS).to_numpy()
     dropped: dict[str, int] = {}
-    rows = _select(org_pos, {"no company name (COMPANIES)": missing_name,
-                             "deal failed or cancelled (DEAL_STATUS)": failed,
-                             "not a funding round (acquisition, buyout, IPO, ...)": not_round},
-                   cls, dates.values, companies["name"], dropped)
+    alive, order = _select(org_pos, {"no company name (COMPANIES)": missing_name,
+                                     "deal failed or cancelled (DEAL_STATUS)": failed,
+                                     "not a funding round (acquisition, buyout, IPO, ...)": not_round},
+                           cls, dates.values, _name_rank(companies["name"]), dropped)
+    rows = alive[order]
     r = d.take(rows).reset_index(drop=True)
     url = None
     for col in ("DEAL_URL", "PITCHBOOK_LINK", "URL", "PROFILE_URL"):
         if col in r:
-            url = r[col].where(r[col].str.match(r"https?://\S+$").fillna(False).astype(bool))
+            url = r[col].where(r[col].str.match(URL_PATTERN).fillna(False).astype(bool))
             break
     deal_id = r["DEAL_ID"].str.strip()
     platform = "https://my.pitchbook.com/profile/" + deal_id + "/deal/profile"
     url = platform if url is None else url.fillna(platform)
+    url = url.where(url.str.match(URL_PATTERN).fillna(False).astype(bool))  # a deal id with spaces makes none
     updated = _optional(r, "LAST_UPDATED_DATE").str.slice(0, 10)
-    source_date = updated.where(updated.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool),
+    source_date = updated.where(updated.str.match(ISO_DATE_PATTERN).fillna(False).astype(bool),
                                 _mtime_date(path))
     leads = _split_names(_optional(r, "LEAD_INVESTORS"))
     others = _split_names(_optional(r, "INVESTORS"))
-    c = pd.DataFrame({
+    c = {
         "round_id": "pb-" + deal_id.str.lower().str.replace(_ROUND_ID_BAD.pattern, "-", regex=True).str.strip("-"),
         "org_pos": org_pos[rows],
         "investment_type": itype.take(rows).reset_index(drop=True),
         "type_note": type_note.take(rows).reset_index(drop=True),
         "raised_amount_usd": money["DEAL_SIZE"][rows],
-        "raised_amount": np.nan,
+        "raised_amount": np.full(len(rows), np.nan),
         "raised_amount_currency": None,
         "post_money_valuation_usd": money["POST_VALUATION"][rows],
         "pre_money_valuation_usd": money["PRE_MONEY_VALUATION"][rows],
@@ -467,14 +554,17 @@ def import_pitchbook(deals: Path | str, *, deal_size_unit: str = "millions", tax
         "source_title": ("PitchBook deals export: " + r["COMPANIES"].str.strip() + " "
                          + r["DEAL_TYPE"].fillna("deal").str.strip()),
         "source_date": source_date,
-        "lead_raw": [";".join(ld) or None for ld in leads],
-    })
+        "lead_investors": [";".join(ld) or None for ld in leads],
+    }
     return _finish(c, dates.subset(rows), companies, cls, PITCHBOOK_PUBLISHER, rows_read=len(d),
                    dropped=dropped, adjusted={}, source="pitchbook", files=(config.display_path(path),))
 
 
-def write_ledger(ledger: pd.DataFrame, path: Path | str, *, overwrite: bool = False) -> Path:
+def write_ledger(ledger: pd.DataFrame | pa.Table, path: Path | str, *, overwrite: bool = False) -> Path:
     """Write a ledger CSV atomically: a temp file in the same folder, then ``os.replace``.
+
+    ``ledger`` is a DataFrame (``ImportResult.ledger``) or the same as a pyarrow Table
+    (``ImportResult.table``, which skips the conversion on large imports).
 
     Raises
     ------
@@ -493,7 +583,7 @@ def write_ledger(ledger: pd.DataFrame, path: Path | str, *, overwrite: bool = Fa
         raise AIBubbleError(f"cannot write {config.display_path(path)}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            _write_csv(ledger, LEDGER_COLUMNS, fh)
+            pacsv.write_csv(_ledger_table(ledger), fh)
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -501,6 +591,23 @@ def write_ledger(ledger: pd.DataFrame, path: Path | str, *, overwrite: bool = Fa
             raise AIBubbleError(f"cannot write {config.display_path(path)}: {exc.strerror}") from None
         raise
     return path
+
+
+def _ledger_table(ledger: pd.DataFrame | pa.Table) -> pa.Table:
+    """The ledger's columns as pyarrow strings, for pyarrow's CSV writer.
+
+    The writer quotes every text value (nulls stay empty, unquoted): valid CSV that any reader
+    parses back to the same strings, written several times faster than field-by-field quoting.
+    """
+    if isinstance(ledger, pa.Table):
+        return ledger.select(LEDGER_COLUMNS).cast(pa.schema([(col, pa.string()) for col in LEDGER_COLUMNS]))
+    columns = {}
+    for col in LEDGER_COLUMNS:
+        values = ledger[col]
+        if not isinstance(values.dtype, pd.StringDtype):
+            values = values.astype("str")
+        columns[col] = _strings(values, len(ledger))
+    return pa.table(columns)
 
 
 def write_company_report(result: ImportResult, path: Path | str) -> Path:
@@ -525,12 +632,24 @@ def write_company_report(result: ImportResult, path: Path | str) -> Path:
 # Shared assembly
 
 
-def _select(org_pos: np.ndarray, pre_drop: dict[str, np.ndarray], cls: Classification, announced: np.ndarray,
-            names: pd.Series, dropped: dict[str, int]) -> np.ndarray:
-    """Rows to keep (positions in ledger order), counting every dropped row under its first reason.
+def _any_repeat(ids: pa.Array) -> bool:
+    """Whether any value occurs twice (one hash pass; finding which rows is left to pandas)."""
+    return pc.count_distinct(ids, mode="all").as_py() < len(ids)
 
-    The ledger is ordered by announcement date, company name and export row; sorting the row
-    positions here, before any column is gathered, spares a sort of the finished ledger.
+
+def _name_rank(names: pd.Series) -> np.ndarray:
+    """Each company's place in alphabetical order of names (ties share a place)."""
+    rank = pc.rank(arrow_strings(names).fill_null(""), sort_keys="ascending", tiebreaker="dense")
+    return rank.to_numpy(zero_copy_only=False)
+
+
+def _select(org_pos: np.ndarray, pre_drop: dict[str, np.ndarray], cls: Classification, announced: np.ndarray,
+            name_rank: np.ndarray, dropped: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows to keep and their ledger order, counting every dropped row under its first reason.
+
+    Returns ``alive`` (kept row positions, ascending) and ``order`` (a permutation of ``alive``'s
+    positions), so ``alive[order]`` are the rows in ledger order: by announcement date, company
+    name and export row. Ordering the positions here spares a sort of the finished ledger.
     """
     alive = np.ones(len(org_pos), dtype=bool)
     for reason, mask in pre_drop.items():
@@ -549,70 +668,90 @@ def _select(org_pos: np.ndarray, pre_drop: dict[str, np.ndarray], cls: Classific
     dropped[f"announced before {LEDGER_FLOOR.date()} (the ledger's floor)"] = int((alive & early).sum())
     alive &= ~early
     rows = np.flatnonzero(alive)
-    name_rank = pc.rank(arrow_strings(names).fill_null(""), sort_keys="ascending", tiebreaker="dense")
-    name_rank = name_rank.to_numpy(zero_copy_only=False)
-    order = np.lexsort((rows, name_rank[org_pos[rows]], announced[rows].view(np.int64)))
-    return rows[order]
+    # One integer key, day then name; a stable sort keeps export order within a tie.
+    day = (announced[rows] - LEDGER_FLOOR.to_datetime64()).astype("timedelta64[D]").astype(np.int64)
+    order = np.argsort(day * (int(name_rank.max(initial=0)) + 1) + name_rank[org_pos[rows]], kind="stable")
+    return rows, order
 
 
-def _finish(c: pd.DataFrame, dates: "_Dates", companies: pd.DataFrame, cls: Classification, publisher: str, *,
+def _finish(c: dict, dates: "_Dates", companies: pd.DataFrame, cls: Classification, publisher: str, *,
             rows_read: int, dropped: dict[str, int], adjusted: dict[str, int], source: str,
             files: tuple[str, ...]) -> ImportResult:
-    """Clean and format the selected rounds (one row each, ``org_pos`` into ``companies``)."""
-    org_pos = c["org_pos"].to_numpy()
-    # Source URL: the round's, else (Crunchbase) the organisation's.
-    url_ok = _matches(c["source_url"], r"^https?://\S+$")
-    if companies["url"].notna().any() and not url_ok.all():
-        org_url = companies["url"].to_numpy(dtype=object)[org_pos]
-        c["source_url"] = np.where(url_ok, c["source_url"].to_numpy(dtype=object), org_url)
-        url_ok = _matches(c["source_url"], r"^https?://\S+$")
+    """Clean and format the selected rounds (one entry each, ``org_pos`` into ``companies``).
+
+    ``c`` maps column names to per-round values: text as pyarrow arrays, pandas Series, lists
+    or None (all missing); amounts as float arrays; ``type_note`` as an object array. The
+    importers leave ``source_url`` missing where they found no URL; those rounds are dropped.
+    An optional ``ids_repeat`` (bool) says whether any ``round_id`` occurs twice, when the
+    importer has already checked.
+    """
+    org_pos = np.asarray(c["org_pos"], dtype=np.int64)
+    n = len(org_pos)
+    text = {col: _strings(c[col], n) for col in ("round_id", "investment_type", "raised_amount_currency",
+                                                 "lead_investors", "other_investors", "source_url",
+                                                 "source_title", "source_date")}
+    money = {col: np.asarray(c[col], dtype=float) for col in ("raised_amount_usd", "raised_amount",
+                                                             "post_money_valuation_usd", "pre_money_valuation_usd")}
+    type_note = np.asarray(c["type_note"], dtype=object)
+    url_ok = _to_bool(pc.is_valid(text["source_url"]))
     alive = url_ok.copy()
     dropped["no source URL (no cb_url/permalink for round or organization)"] = int((~url_ok).sum())
-    dup_id = np.zeros(len(c), dtype=bool)
-    dup_id[alive] = c["round_id"][alive].duplicated().to_numpy()
+    dup_id = np.zeros(n, dtype=bool)
+    # Most exports repeat no id (an importer may have checked already), and then the exact
+    # check is skipped.
+    any_repeat = c["ids_repeat"] if c.get("ids_repeat") is not None else _any_repeat(text["round_id"])
+    if any_repeat:  # the first of each id among the rows that have a URL is kept
+        ids = text["round_id"].filter(pa.array(alive))
+        dup_id[alive] = pd.Series(pd.array(ids, dtype="str")).duplicated().to_numpy()
     dropped["repeated round id"] = int(dup_id.sum())
     alive &= ~dup_id
     # The ledger's duplicate rule: same company, date, amount and kind of money (new equity or not).
-    amount = c["raised_amount_usd"].to_numpy(dtype=float)
-    key = pd.DataFrame({"o": org_pos, "d": dates.values, "a": amount,
-                        "e": ~c["investment_type"].isin(NOT_NEW_EQUITY).to_numpy()})
-    dup = np.zeros(len(c), dtype=bool)
+    amount = money["raised_amount_usd"]
+    new_equity = ~_to_bool(pc.is_in(text["investment_type"], value_set=pa.array(sorted(NOT_NEW_EQUITY), pa.string())))
+    key = pd.DataFrame({"o": org_pos, "d": dates.values, "a": amount, "e": new_equity})
+    dup = np.zeros(n, dtype=bool)
     dup[alive] = key[alive].duplicated().to_numpy() & ~np.isnan(amount[alive])
     dropped["duplicate round (same company, date, amount and kind)"] = int(dup.sum())
     alive &= ~dup
     if not alive.all():
         keep = np.flatnonzero(alive)
-        c = c.take(keep).reset_index(drop=True)
+        take = pa.array(keep)
+        text = {col: arr.take(take) for col, arr in text.items()}
+        money = {col: v[keep] for col, v in money.items()}
+        type_note = type_note[keep]
         dates = dates.subset(keep)
         org_pos = org_pos[keep]
 
+    # Per-company values are gathered for the kept companies only (a bulk export's companies
+    # mostly raise no AI round), then per round by each round's index among them.
+    rounds_of = np.bincount(org_pos, minlength=len(companies))
+    kept = np.flatnonzero(rounds_of)
+    per_kept = pa.array((np.cumsum(rounds_of > 0) - 1)[org_pos])  # each round's company among ``kept``
+    table = cls.table
     # Company names: the ledger keys companies by name, so homonyms get their permalink / id.
-    kept = np.unique(org_pos)
     names = companies["name"].take(kept).fillna("").astype(object).to_numpy()
     alt = companies["alt_id"].take(kept).astype(object).to_numpy()
     clash = pd.Series(names).duplicated(keep=False).to_numpy() | (names == "")
-    display = np.full(len(companies), None, dtype=object)
-    display[kept] = names
-    display[kept[clash]] = [f"{n} ({a})".strip() for n, a in zip(names[clash], alt[clash])]
-    adjusted["company name shared by several companies; id appended"] = int(np.isin(org_pos, kept[clash]).sum())
+    display = names.copy()
+    display[clash] = [f"{nm} ({a})".strip() for nm, a in zip(names[clash], alt[clash])]
+    adjusted["company name shared by several companies; id appended"] = int(clash[per_kept.to_numpy()].sum())
+    domain = table["domain"].to_numpy(dtype=object)[kept]
+    company_note = arrow_strings(table["note"]).take(pa.array(kept)).cast(pa.string())
 
-    table = cls.table
-    take = pa.array(org_pos)
-    # Per-company text is gathered per round in pyarrow (no Python string per row); only rows
-    # with extra notes (imprecise dates, unknown types, dropped valuations) touch Python.
-    extra = np.full(len(c), None, dtype=object)
+    # Extra notes (imprecise dates, unknown types, valuations left out) touch few rows; only
+    # those rows meet Python strings.
+    extra = np.full(len(org_pos), None, dtype=object)
     for code, label in ((1, "year-month"), (2, "year only")):
         m = dates.precision == code
         adjusted[f"announced_on given as {label}; set to the period's first day"] = int(m.sum())
         extra = _append(extra, m, [f"announced_on given as '{raw}' ({label}); set to {iso}"
                                    for raw, iso in zip(dates.raw[m], dates.iso[m])])
-    type_note = c["type_note"].to_numpy(dtype=object)
     m = pd.notna(type_note)
     adjusted["investment type not in the vocabulary; recorded as undisclosed"] = int(m.sum())
     extra = _append(extra, m, type_note[m])
     # Valuations the ledger would reject: zero, or below the amount raised.
-    post = c["post_money_valuation_usd"].to_numpy(dtype=float).copy()
-    amount = c["raised_amount_usd"].to_numpy(dtype=float)
+    post = money["post_money_valuation_usd"].copy()
+    amount = money["raised_amount_usd"]
     zero = post == 0
     below = (post < amount) & ~zero
     extra = _append(extra, zero, ["post-money valuation 0 in the export; left empty"] * int(zero.sum()))
@@ -620,44 +759,46 @@ def _finish(c: pd.DataFrame, dates: "_Dates", companies: pd.DataFrame, cls: Clas
                                    "left empty" for v in post[below]])
     adjusted["post-money valuation zero or below the amount raised; left empty"] = int((zero | below).sum())
     post[zero | below] = np.nan
-    pre = c["pre_money_valuation_usd"].to_numpy(dtype=float)
+    pre = money["pre_money_valuation_usd"]
     has_pre = ~np.isnan(pre)
     extra = _append(extra, has_pre, [f"pre-money ${v:,.0f}" for v in pre[has_pre]])
-    notes = pa.array(table["note"].to_numpy(dtype=object), pa.string(), from_pandas=True).take(take)
+    notes = company_note.take(per_kept)
     with_extra = pd.notna(extra)
     if with_extra.any():
         base = notes.filter(pa.array(with_extra)).to_pylist()
         merged = [f"{b}; {e}" if b else e for b, e in zip(base, extra[with_extra])]
         notes = pc.replace_with_mask(notes, pa.array(with_extra), pa.array(merged, pa.string()))
 
-    ledger = pd.DataFrame({
-        "round_id": c["round_id"],
-        "org_name": _per_round(display, take),
-        "domain": _per_round(table["domain"].to_numpy(dtype=object), take),
-        "investment_type": c["investment_type"],
-        "announced_on": dates.iso,
-        "raised_amount_usd": _format_amount(amount),
-        "raised_amount": _format_amount(c["raised_amount"].to_numpy(dtype=float)),
-        "raised_amount_currency": c["raised_amount_currency"],
-        "post_money_valuation_usd": _format_amount(post),
-        "lead_investors": c["lead_raw"],
-        "other_investors": c["other_investors"],
-        "source_url": c["source_url"],
-        "source_title": c["source_title"].str.strip(),
-        "source_publisher": publisher,
-        "source_date": c["source_date"],
-        "confidence": "reported",
-        "notes": pd.array(notes, dtype="str"),
+    n = len(org_pos)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        usd, raised, post_money = pool.map(_format_amount, (amount, money["raised_amount"], post))
+    columns = {
+        "round_id": text["round_id"],
+        "org_name": _strings(display, len(kept)).take(per_kept),
+        "domain": _strings(domain, len(kept)).take(per_kept),
+        "investment_type": text["investment_type"],
+        "announced_on": dates.iso_strings(),
+        "raised_amount_usd": usd,
+        "raised_amount": raised,
+        "raised_amount_currency": text["raised_amount_currency"],
+        "post_money_valuation_usd": post_money,
+        "lead_investors": text["lead_investors"],
+        "other_investors": text["other_investors"],
+        "source_url": text["source_url"],
+        "source_title": pc.utf8_trim_whitespace(text["source_title"]),
+        "source_publisher": pa.repeat(pa.scalar(publisher, pa.string()), n),
+        "source_date": text["source_date"],
+        "confidence": pa.repeat(pa.scalar("reported", pa.string()), n),
+        "notes": notes,
+    }
+    report = pa.table({
+        "org_name": _strings(display, len(kept)), "org_key": _strings(companies["key"], len(companies)).take(kept),
+        "domain": _strings(domain, len(kept)), "rule": _strings(table["rule"].to_numpy(dtype=object)[kept], len(kept)),
+        "matched": _strings(table["matched"].to_numpy(dtype=object)[kept], len(kept)),
+        "note": company_note,
+        "rounds": rounds_of[kept],
     })
-
-    rounds = np.bincount(org_pos, minlength=len(companies))[kept]
-    report = pd.DataFrame({
-        "org_name": display[kept], "org_key": companies["key"].take(kept).to_numpy(),
-        "domain": table["domain"].to_numpy(dtype=object)[kept], "rule": table["rule"].to_numpy(dtype=object)[kept],
-        "matched": table["matched"].to_numpy(dtype=object)[kept], "note": table["note"].to_numpy(dtype=object)[kept],
-        "rounds": rounds,
-    }).sort_values("org_name", kind="stable").reset_index(drop=True)
-    return ImportResult(ledger=ledger, companies=report, rows_read=rows_read, dropped=_counts(dropped),
+    return ImportResult(table=pa.table(columns), company_table=report, rows_read=rows_read, dropped=_counts(dropped),
                         adjusted=_counts(adjusted), source=source, files=files)
 
 
@@ -693,12 +834,13 @@ class _LineMap:
         return self._starts[row + 1] if row + 1 < len(self._starts) else None
 
 
-def _read_export(path: Path, required: tuple[str, ...], *, wanted: tuple[str, ...] | None = None,
-                 normalise=None) -> tuple[pd.DataFrame, _LineMap]:
-    """Read an export CSV as strings (empty fields missing), checking its shape and columns.
+def _read_table(path: Path, required: tuple[str, ...], *, wanted: tuple[str, ...] | None = None,
+                normalise=None) -> tuple[pa.Table, _LineMap]:
+    """Read an export CSV as a pyarrow Table of strings (empty fields null), checking its shape.
 
     Only the ``wanted`` columns are kept (all when None); every row's field count is still
-    checked. ``normalise`` maps header names (PitchBook's "Deal Size" -> ``DEAL_SIZE``).
+    checked. Column names are normalised (``normalise`` maps PitchBook's "Deal Size" ->
+    ``DEAL_SIZE``; by default names are stripped).
     """
     shown = config.display_path(path)
     if not path.is_file():
@@ -714,16 +856,21 @@ def _read_export(path: Path, required: tuple[str, ...], *, wanted: tuple[str, ..
         table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
             column_types={raw: pa.string() for raw in header}, include_columns=usecols,
             strings_can_be_null=True, null_values=[""]))
-        frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
     except pd.errors.EmptyDataError:
         raise DataValidationError([Problem(shown, None, None, None, "file is empty (no header row)")]) from None
     except (pa.ArrowInvalid, pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
         raise DataValidationError([_locate_parse_error(path, shown, exc)]) from None
-    frame.columns = [names.get(c, normalise(c)) for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
+    table = table.rename_columns([names.get(c, normalise(c)) for c in table.column_names])
+    missing = [c for c in required if c not in table.column_names]
     if missing:
         raise DataValidationError([Problem(shown, 1, c, None, "required column is missing") for c in missing])
-    return frame, _LineMap(path)
+    return table, _LineMap(path)
+
+
+def _read_export(path: Path, required: tuple[str, ...], *, normalise=None) -> tuple[pd.DataFrame, _LineMap]:
+    """:func:`_read_table` as a DataFrame of pandas strings (for the small PitchBook exports)."""
+    table, lines = _read_table(path, required, normalise=normalise)
+    return table.to_pandas(types_mapper=_STRING_TYPES.get), lines
 
 
 def _locate_parse_error(path: Path, shown: str, exc: Exception) -> Problem:
@@ -761,10 +908,36 @@ def _pitchbook_column(name: str) -> str:
     return PITCHBOOK_ALIASES.get(norm, norm)
 
 
-def _optional(frame: pd.DataFrame, column: str) -> pd.Series:
+#: pyarrow strings -> pandas' Arrow-backed strings (missing = NaN), zero-copy.
+_STRING_TYPES = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan),
+                 pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}
+
+
+def _optional(frame: pd.DataFrame | pa.Table, column: str):
+    """A column of a DataFrame or Table; all missing when the export lacks it."""
+    if isinstance(frame, pa.Table):
+        return frame[column] if column in frame.column_names else pa.nulls(len(frame), pa.string())
     if column in frame:
         return frame[column]
     return pd.Series(pd.NA, index=frame.index, dtype="str")
+
+
+def _series(values: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """pyarrow strings as a pandas string Series (zero-copy)."""
+    return pd.Series(pd.array(values, dtype=_STRING_TYPES[pa.string()]))
+
+
+def _strings(values, n: int) -> pa.Array:
+    """Per-row text of any form (pyarrow array, Series, list, numpy array, None) -> pa.string array."""
+    if values is None:
+        return pa.nulls(n, pa.string())
+    if isinstance(values, pd.Series):
+        values = arrow_strings(values)
+    elif not isinstance(values, (pa.Array, pa.ChunkedArray)):
+        values = pa.array(np.asarray(values, dtype=object), pa.string(), from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.cast(pa.string())
 
 
 @dataclass(frozen=True)
@@ -789,6 +962,11 @@ class _Dates:
     @property
     def iso(self) -> np.ndarray:
         return self.iso_u[self.codes]
+
+    def iso_strings(self) -> pa.Array:
+        """``iso`` as pyarrow strings, gathered without a Python string per row."""
+        return pa.array(self.iso_u, pa.string(), from_pandas=True).take(
+            pa.array(np.where(self.codes < 0, len(self.iso_u) - 1, self.codes)))
 
 
 _PRECISION = {"day": 0, "month": 1, "year": 2}
@@ -832,14 +1010,14 @@ def _parse_date(text: str, us_formats: bool) -> tuple[np.datetime64, str] | None
     return None
 
 
-def _parse_amount(raw: pd.Series, path: Path, lines: _LineMap, column: str) -> tuple[np.ndarray, list[Problem]]:
+def _parse_amount(raw, path: Path, lines: _LineMap, column: str) -> tuple[np.ndarray, list[Problem]]:
     """Numbers from strings (thousands separators and a leading $ ignored); empty -> NaN."""
     try:  # fast path: clean numbers (empty fields are already null)
         values = pc.cast(arrow_strings(raw, combine=False), pa.float64()).to_numpy(zero_copy_only=False)
         return values, _cell_problems(path, lines, column, raw, values < 0, "negative amount")
     except pa.ArrowInvalid:
         pass
-    s = raw.str.strip()
+    s = (raw if isinstance(raw, pd.Series) else _series(raw)).str.strip()
     if s.str.contains(r"[,$]", regex=True).fillna(False).any():
         s = s.str.replace(r"[,$]", "", regex=True)
     values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -849,7 +1027,7 @@ def _parse_amount(raw: pd.Series, path: Path, lines: _LineMap, column: str) -> t
     return values, problems
 
 
-def _parse_amounts(frame: pd.DataFrame, columns: tuple[str, ...], path: Path, lines: _LineMap, *,
+def _parse_amounts(frame: pd.DataFrame | pa.Table, columns: tuple[str, ...], path: Path, lines: _LineMap, *,
                    scale: float = 1.0) -> tuple[dict[str, np.ndarray], list[Problem]]:
     """:func:`_parse_amount` over several (optional) columns: values times ``scale``, all problems."""
     values, problems = {}, []
@@ -860,17 +1038,12 @@ def _parse_amounts(frame: pd.DataFrame, columns: tuple[str, ...], path: Path, li
     return values, problems
 
 
-def _matches(values: pd.Series, pattern: str) -> np.ndarray:
+def _matches(values, pattern: str) -> np.ndarray:
     return _to_bool(pc.match_substring_regex(arrow_strings(values, combine=False), pattern))
 
 
 def _to_bool(arr) -> np.ndarray:
     return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _per_round(per_company: np.ndarray, take: pa.Array) -> pd.Series:
-    """A per-company text column gathered per round, in pyarrow (no Python string per row)."""
-    return pd.array(pa.array(per_company, pa.string(), from_pandas=True).take(take), dtype="str")
 
 
 def _append(notes: np.ndarray, mask: np.ndarray, extra) -> np.ndarray:
@@ -882,23 +1055,29 @@ def _append(notes: np.ndarray, mask: np.ndarray, extra) -> np.ndarray:
     return notes
 
 
-def _cell_problems(path: Path, lines: _LineMap, column: str, raw: pd.Series | None, mask: pd.Series,
-                   rule: str) -> list[Problem]:
+def _cell_problems(path: Path, lines: _LineMap, column: str, raw, mask, rule: str) -> list[Problem]:
+    """One problem per True in ``mask`` (at most MAX_PROBLEMS + 1), with the cell's raw value."""
     mask = np.asarray(mask, dtype=bool)
     if raw is None or not mask.any():
         return []
     rows = np.flatnonzero(mask)[: MAX_PROBLEMS + 1]
     shown = config.display_path(path)
-    return [Problem(shown, lines.line(int(i)), column, None if pd.isna(raw.iloc[i]) else raw.iloc[i], rule)
-            for i in rows]
+    if isinstance(raw, pd.Series):
+        values = [None if pd.isna(v) else v for v in raw.iloc[rows]]
+    else:
+        values = raw.take(pa.array(rows)).to_pylist()
+    return [Problem(shown, lines.line(int(i)), column, v, rule) for i, v in zip(rows, values)]
 
 
-def _empty_problems(path: Path, lines: _LineMap, frame: pd.DataFrame, columns: tuple[str, ...]) -> list[Problem]:
+def _empty_problems(path: Path, lines: _LineMap, frame: pd.DataFrame | pa.Table,
+                    columns: tuple[str, ...]) -> list[Problem]:
     """Required identifiers that are empty (a ledger row needs a stable round id)."""
     problems = []
     for col in columns:
-        empty = frame[col].str.strip().fillna("").eq("").to_numpy(dtype=bool)
-        problems += _cell_problems(path, lines, col, frame[col], empty, "must not be empty (the round's id)")
+        values = frame[col]
+        trimmed = pc.utf8_trim_whitespace(arrow_strings(values, combine=False))
+        empty = ~_to_bool(pc.not_equal(trimmed, ""))  # null (empty field) or only blanks
+        problems += _cell_problems(path, lines, col, values, empty, "must not be empty (the round's id)")
     return problems
 
 
@@ -912,17 +1091,19 @@ def _cap(problems: list[Problem]) -> list[Problem]:
                                               f"{rest}+ further problems not listed; fix the ones above first")]
 
 
-def _crunchbase_url(cb_url: pd.Series, permalink: pd.Series, kind: str) -> pd.Series:
-    ok = _matches(cb_url, r"^https?://\S+$")
-    built = ("https://www.crunchbase.com/" + kind + "/" + permalink.str.strip())
-    return cb_url.where(ok, built)
+def _crunchbase_url(cb_url, permalink, kind: str) -> pa.Array:
+    """``cb_url`` where it is a URL, else the Crunchbase URL built from ``permalink`` (else null)."""
+    cb_url = arrow_strings(cb_url)
+    built = pc.binary_join_element_wise(f"https://www.crunchbase.com/{kind}/",
+                                        pc.utf8_trim_whitespace(arrow_strings(permalink)), "")
+    return pc.if_else(pa.array(_matches(cb_url, URL_PATTERN)), cb_url, built)
 
 
 def _mtime_date(path: Path) -> str:
     return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc).strftime("%Y-%m-%d")
 
 
-def _resolve_names(raw: pd.Series, keys: pa.Array, values: pa.Array) -> tuple[pd.Series, int]:
+def _resolve_names(raw, keys: pa.Array, values: pa.Array) -> tuple[pa.Array, int]:
     """Comma-separated uuids -> semicolon-separated names (first ``values`` entry of each key).
 
     Also returns the number of uuids that match no key (left out).
@@ -930,13 +1111,15 @@ def _resolve_names(raw: pd.Series, keys: pa.Array, values: pa.Array) -> tuple[pd
     split = pc.split_pattern(arrow_strings(raw), ",")
     flat = pc.utf8_trim_whitespace(pc.list_flatten(split))
     idx = pc.index_in(flat, value_set=keys.cast(flat.type))
-    unresolved = int(_to_bool(pc.and_(pc.is_null(idx), pc.not_equal(flat, ""))).sum())
-    resolved = values.cast(pa.string()).take(idx).fill_null("")
-    lists = pa.ListArray.from_arrays(split.offsets, resolved, mask=split.is_null())
-    joined = pc.binary_join(lists, ";")
-    joined = pc.utf8_trim(pc.replace_substring_regex(joined, ";{2,}", ";"), ";")
-    joined = pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
-    return pd.Series(pd.array(joined, dtype="str"), index=raw.index), unresolved
+    unresolved = int((_to_bool(pc.is_null(idx)) & _to_bool(pc.not_equal(flat, ""))).sum())
+    names = values.cast(pa.string()).take(idx)
+    found = _to_bool(pc.not_equal(names, ""))  # null (no such key, or a key without a name) -> False
+    # Rebuild each row's list from the names found only (offsets from the running count).
+    parent = pc.list_parent_indices(split).to_numpy(zero_copy_only=False)
+    per_row = np.bincount(parent[found], minlength=len(split))
+    offsets = pa.array(np.concatenate([[0], np.cumsum(per_row)]).astype(np.int32))
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, names.filter(pa.array(found))), ";")
+    return pc.if_else(pa.array(per_row > 0), joined, pa.scalar(None, pa.string())), unresolved
 
 
 def _split_names(raw: pd.Series) -> list[list[str]]:
@@ -962,41 +1145,21 @@ def _pitchbook_types(d: pd.DataFrame) -> tuple[pd.Series, pd.Series, np.ndarray]
     return itype, note, not_round
 
 
-def _format_amount(values: np.ndarray) -> pd.Series:
+def _format_amount(values: np.ndarray) -> pa.Array:
     """Plain numbers for the CSV: integers without ".0", other values in full precision."""
     v = np.asarray(values, dtype=float)
     finite = np.isfinite(v)
     whole = finite & (np.abs(v) < 2**53) & (v == np.round(np.nan_to_num(v)))
-    as_int = pc.cast(pc.cast(pa.array(np.where(whole, v, 0.0)), pa.int64()), pa.string())
-    as_float = pc.cast(pa.array(np.where(finite, v, 0.0)), pa.string())
-    out = pc.if_else(pa.array(whole), as_int, as_float)
-    out = pc.if_else(pa.array(finite), out, pa.scalar(None, pa.string()))
-    return pd.Series(pd.array(out, dtype="str"))
+    out = pc.cast(pa.array(np.where(whole, v, 0.0).astype(np.int64), mask=~whole), pa.string())
+    fraction = finite & ~whole  # rare: amounts with cents
+    if fraction.any():
+        out = pc.replace_with_mask(out, pa.array(fraction), pc.cast(pa.array(v[fraction]), pa.string()))
+    return out
 
 
-def _write_csv(frame: pd.DataFrame, columns: list[str], fh, batch: int = 200_000) -> None:
-    """Write ``frame`` as UTF-8 CSV with minimal quoting (as the csv module does), vectorised.
-
-    Fields containing a comma, a quote or a line break are quoted (quotes doubled); missing
-    values are empty fields. Rows are joined in pyarrow and written as one buffer per batch.
-    """
-    fh.write((",".join(columns) + "\n").encode("utf-8"))
-    for start in range(0, len(frame), batch):
-        part = frame.iloc[start:start + batch]
-        fields = []
-        for col in columns:
-            arr = arrow_strings(part[col], combine=False).cast(pa.string()).fill_null("")
-            needs = pc.match_substring_regex(arr, '[",\r\n]')
-            if pc.any(needs).as_py():
-                quoted = pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', "")
-                arr = pc.if_else(needs, quoted, arr)
-            fields.append(arr)
-        lines = pc.binary_join_element_wise(*fields, ",")
-        lines = pc.binary_join_element_wise(lines, "", "\n")  # each row + "\n"
-        if isinstance(lines, pa.ChunkedArray):
-            lines = lines.combine_chunks()
-        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
-        fh.write(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]])
+def _value_counts(values: pa.ChunkedArray) -> pd.Series:
+    counts = pc.value_counts(values).flatten()
+    return pd.Series(counts[1].to_numpy(), index=counts[0].to_pylist(), dtype=np.int64)
 
 
 def _counts(d: dict[str, int]) -> pd.Series:
