@@ -263,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list] = {name: [] for name in commands}
         for _ in range(max(args.repeat, 1)):
             for name, cmd in commands.items():
+                out.unlink(missing_ok=True)  # each import writes a new file, as a first import does
                 runs[name].append(_measure(cmd))
         print(runs["ours"][-1][3])
         print("\nwall time of each run (s): " + "; ".join(

@@ -512,3 +512,16 @@ def test_lead_investor_uuids_resolve_to_names_in_order():
     # Order kept, blanks stripped, unknown uuids (zz) and nameless keys (u4) left out.
     assert joined.to_pylist() == ["Ada;Bo", None, None, None, "Cy;Ada", "Bo", None, "Ada"]
     assert unresolved == 2    # the two "zz"; u4 is a known key without a name
+
+
+def test_same_ledger_whether_all_organisations_or_only_raisers_are_classified(cb, tmp_path):
+    # With fewer organisations than rounds all are classified up front; with more (a full bulk
+    # export), only those that raised a round. Twenty unrelated organisations switch paths.
+    orgs = _raw_csv(CB / "organizations.csv")
+    extra = [dict(orgs[0], uuid=f"c0000000-0000-4000-8000-{n:012d}", name=f"Idle Co {n}", permalink=f"idle-{n}",
+                  cb_url="") for n in range(20)]
+    many = import_crunchbase(CB / "funding_rounds.csv", _write_rows(tmp_path / "organizations.csv", orgs + extra))
+    assert len(orgs) <= cb.rows_read < len(orgs) + len(extra)
+    assert many.table.equals(cb.table)
+    assert many.companies.equals(cb.companies)
+    assert many.dropped.equals(cb.dropped) and many.adjusted.equals(cb.adjusted)

@@ -293,8 +293,16 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
     with ThreadPoolExecutor(max_workers=2) as pool:
         checking = pool.submit(_check_crunchbase_rounds, rounds, rounds_path, r_lines)
         orgs, _ = _read_table(orgs_path, CRUNCHBASE_ORGS_REQUIRED, wanted=_CB_ORG_COLUMNS)
-        org_pos, used_orgs, companies = _crunchbase_companies(rounds["org_uuid"], orgs)
-        classifying = pool.submit(classify_companies, companies, tax, ai_filter=ai_filter)
+        if len(orgs) <= len(rounds):
+            # Fewer organisations than rounds: most of them raised one, so all are classified at
+            # once while the rounds are matched to them.
+            used_orgs, companies = orgs, _classifier_input(orgs)
+            classifying = pool.submit(classify_companies, companies, tax, ai_filter=ai_filter)
+            org_pos = _org_positions(rounds["org_uuid"], orgs)
+        else:  # a full bulk export lists millions of organisations: classify only those that raised
+            org_pos, used_orgs = _raisers_only(_org_positions(rounds["org_uuid"], orgs), orgs)
+            companies = _classifier_input(used_orgs)
+            classifying = pool.submit(classify_companies, companies, tax, ai_filter=ai_filter)
         name_rank = _name_rank(companies["name"])
         dates, amounts, currency, problems = checking.result()
         if problems:
@@ -370,32 +378,35 @@ def _check_crunchbase_rounds(rounds: pa.Table, path: Path,
     return dates, amounts, currency, problems
 
 
-def _crunchbase_companies(org_uuid: pa.ChunkedArray, orgs: pa.Table) -> tuple[np.ndarray, pa.Table, pd.DataFrame]:
-    """The organisations that raised a round, in file order, and each round's position among them.
-
-    Returns ``org_pos`` (per round; -1 when the organisation is not in the file), those
-    organisations' rows of ``orgs`` and the classifier's input frame. ``index_in`` finds the
-    first row of a uuid listed twice, so repeated organisation rows are ignored.
-    """
+def _org_positions(org_uuid: pa.ChunkedArray, orgs: pa.Table) -> np.ndarray:
+    """Each round's row in ``orgs`` (-1 when absent); a uuid listed twice resolves to its first row."""
     found = pc.index_in(org_uuid, value_set=orgs["uuid"].combine_chunks()).fill_null(-1)
-    found = found.to_numpy(zero_copy_only=False).astype(np.int64)
+    return found.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _raisers_only(found: np.ndarray, orgs: pa.Table) -> tuple[np.ndarray, pa.Table]:
+    """The organisations that raised a round (in file order), and each round's position among them."""
     known = found >= 0
     is_used = np.zeros(len(orgs), dtype=bool)
     is_used[found[known]] = True
     position = np.full(len(orgs), -1, dtype=np.int64)
     position[is_used] = np.arange(int(is_used.sum()))
-    org_pos = np.where(known, position[found], -1)
-    o = orgs.filter(pa.array(is_used))
-    text = _optional(o, "short_description")
-    if "description" in o.column_names:
-        text = pc.utf8_trim_whitespace(pc.binary_join_element_wise(text, o["description"], " ", null_handling="skip"))
+    return np.where(known, position[found], -1), orgs.filter(pa.array(is_used))
+
+
+def _classifier_input(orgs: pa.Table) -> pd.DataFrame:
+    """The companies frame :func:`classify_companies` reads (plus key, name and id for the ledger)."""
+    text = _optional(orgs, "short_description")
+    if "description" in orgs.column_names:
+        text = pc.utf8_trim_whitespace(pc.binary_join_element_wise(text, orgs["description"], " ",
+                                                                   null_handling="skip"))
         text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    companies = pd.DataFrame({
-        "key": _series(o["uuid"]), "name": _series(o["name"]), "categories": _series(_optional(o, "category_list")),
-        "category_groups": _series(_optional(o, "category_groups_list")), "text": _series(text),
-        "alt_id": _series(pc.coalesce(_optional(o, "permalink"), o["uuid"])),
+    return pd.DataFrame({
+        "key": _series(orgs["uuid"]), "name": _series(orgs["name"]),
+        "categories": _series(_optional(orgs, "category_list")),
+        "category_groups": _series(_optional(orgs, "category_groups_list")), "text": _series(text),
+        "alt_id": _series(pc.coalesce(_optional(orgs, "permalink"), orgs["uuid"])),
     })
-    return org_pos, o, companies
 
 
 def _crunchbase_round_urls(r: pa.Table, o: pa.Table, org_rows: np.ndarray) -> pa.Array:
@@ -693,34 +704,25 @@ def _finish(c: dict, dates: "_Dates", companies: pd.DataFrame, cls: Classificati
     money = {col: np.asarray(c[col], dtype=float) for col in ("raised_amount_usd", "raised_amount",
                                                              "post_money_valuation_usd", "pre_money_valuation_usd")}
     type_note = np.asarray(c["type_note"], dtype=object)
-    url_ok = _to_bool(pc.is_valid(text["source_url"]))
-    alive = url_ok.copy()
-    dropped["no source URL (no cb_url/permalink for round or organization)"] = int((~url_ok).sum())
-    dup_id = np.zeros(n, dtype=bool)
-    # Most exports repeat no id (an importer may have checked already), and then the exact
-    # check is skipped.
-    any_repeat = c["ids_repeat"] if c.get("ids_repeat") is not None else _any_repeat(text["round_id"])
-    if any_repeat:  # the first of each id among the rows that have a URL is kept
-        ids = text["round_id"].filter(pa.array(alive))
-        dup_id[alive] = pd.Series(pd.array(ids, dtype="str")).duplicated().to_numpy()
-    dropped["repeated round id"] = int(dup_id.sum())
-    alive &= ~dup_id
-    # The ledger's duplicate rule: same company, date, amount and kind of money (new equity or not).
-    amount = money["raised_amount_usd"]
-    new_equity = ~_to_bool(pc.is_in(text["investment_type"], value_set=pa.array(sorted(NOT_NEW_EQUITY), pa.string())))
-    key = pd.DataFrame({"o": org_pos, "d": dates.values, "a": amount, "e": new_equity})
-    dup = np.zeros(n, dtype=bool)
-    dup[alive] = key[alive].duplicated().to_numpy() & ~np.isnan(amount[alive])
-    dropped["duplicate round (same company, date, amount and kind)"] = int(dup.sum())
-    alive &= ~dup
+    # Valuations the ledger would reject: zero, or below the amount raised (left empty, noted).
+    post = money["post_money_valuation_usd"]
+    zero, below = post == 0, (post < money["raised_amount_usd"]) & (post != 0)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Text that needs no decision is formatted for every round in a second thread while
+        # this one finds the rounds to drop (usually none).
+        formatting = pool.submit(_formatted_columns, money, np.where(zero | below, np.nan, post),
+                                 text["source_title"], dates)
+        alive = _rounds_to_keep(text, money["raised_amount_usd"], org_pos, dates.values, c.get("ids_repeat"),
+                                dropped)
+        formatted = formatting.result()
     if not alive.all():
         keep = np.flatnonzero(alive)
         take = pa.array(keep)
         text = {col: arr.take(take) for col, arr in text.items()}
+        formatted = {col: arr.take(take) for col, arr in formatted.items()}
         money = {col: v[keep] for col, v in money.items()}
-        type_note = type_note[keep]
+        type_note, zero, below, org_pos = type_note[keep], zero[keep], below[keep], org_pos[keep]
         dates = dates.subset(keep)
-        org_pos = org_pos[keep]
 
     # Per-company values are gathered for the kept companies only (a bulk export's companies
     # mostly raise no AI round), then per round by each round's index among them.
@@ -749,16 +751,10 @@ def _finish(c: dict, dates: "_Dates", companies: pd.DataFrame, cls: Classificati
     m = pd.notna(type_note)
     adjusted["investment type not in the vocabulary; recorded as undisclosed"] = int(m.sum())
     extra = _append(extra, m, type_note[m])
-    # Valuations the ledger would reject: zero, or below the amount raised.
-    post = money["post_money_valuation_usd"].copy()
-    amount = money["raised_amount_usd"]
-    zero = post == 0
-    below = (post < amount) & ~zero
     extra = _append(extra, zero, ["post-money valuation 0 in the export; left empty"] * int(zero.sum()))
     extra = _append(extra, below, [f"post-money valuation {v:,.0f} below the amount raised in the export; "
-                                   "left empty" for v in post[below]])
+                                   "left empty" for v in money["post_money_valuation_usd"][below]])
     adjusted["post-money valuation zero or below the amount raised; left empty"] = int((zero | below).sum())
-    post[zero | below] = np.nan
     pre = money["pre_money_valuation_usd"]
     has_pre = ~np.isnan(pre)
     extra = _append(extra, has_pre, [f"pre-money ${v:,.0f}" for v in pre[has_pre]])
@@ -770,27 +766,25 @@ def _finish(c: dict, dates: "_Dates", companies: pd.DataFrame, cls: Classificati
         notes = pc.replace_with_mask(notes, pa.array(with_extra), pa.array(merged, pa.string()))
 
     n = len(org_pos)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        usd, raised, post_money = pool.map(_format_amount, (amount, money["raised_amount"], post))
-    columns = {
+    ledger = pa.table({
         "round_id": text["round_id"],
         "org_name": _strings(display, len(kept)).take(per_kept),
         "domain": _strings(domain, len(kept)).take(per_kept),
         "investment_type": text["investment_type"],
-        "announced_on": dates.iso_strings(),
-        "raised_amount_usd": usd,
-        "raised_amount": raised,
+        "announced_on": formatted["announced_on"],
+        "raised_amount_usd": formatted["raised_amount_usd"],
+        "raised_amount": formatted["raised_amount"],
         "raised_amount_currency": text["raised_amount_currency"],
-        "post_money_valuation_usd": post_money,
+        "post_money_valuation_usd": formatted["post_money_valuation_usd"],
         "lead_investors": text["lead_investors"],
         "other_investors": text["other_investors"],
         "source_url": text["source_url"],
-        "source_title": pc.utf8_trim_whitespace(text["source_title"]),
+        "source_title": formatted["source_title"],
         "source_publisher": pa.repeat(pa.scalar(publisher, pa.string()), n),
         "source_date": text["source_date"],
         "confidence": pa.repeat(pa.scalar("reported", pa.string()), n),
         "notes": notes,
-    }
+    })
     report = pa.table({
         "org_name": _strings(display, len(kept)), "org_key": _strings(companies["key"], len(companies)).take(kept),
         "domain": _strings(domain, len(kept)), "rule": _strings(table["rule"].to_numpy(dtype=object)[kept], len(kept)),
@@ -798,8 +792,40 @@ def _finish(c: dict, dates: "_Dates", companies: pd.DataFrame, cls: Classificati
         "note": company_note,
         "rounds": rounds_of[kept],
     })
-    return ImportResult(table=pa.table(columns), company_table=report, rows_read=rows_read, dropped=_counts(dropped),
+    return ImportResult(table=ledger, company_table=report, rows_read=rows_read, dropped=_counts(dropped),
                         adjusted=_counts(adjusted), source=source, files=files)
+
+
+def _rounds_to_keep(text: dict[str, pa.Array], amount: np.ndarray, org_pos: np.ndarray, announced: np.ndarray,
+                    ids_repeat: bool | None, dropped: dict[str, int]) -> np.ndarray:
+    """Rounds without a source URL, with a repeated id, or duplicating another round: dropped, counted."""
+    alive = _to_bool(pc.is_valid(text["source_url"]))
+    dropped["no source URL (no cb_url/permalink for round or organization)"] = int((~alive).sum())
+    dup_id = np.zeros(len(alive), dtype=bool)
+    # Most exports repeat no id (an importer may have checked already); then the exact check,
+    # which keeps the first of each id among the rounds with a URL, is skipped.
+    if ids_repeat if ids_repeat is not None else _any_repeat(text["round_id"]):
+        ids = text["round_id"].filter(pa.array(alive))
+        dup_id[alive] = pd.Series(pd.array(ids, dtype="str")).duplicated().to_numpy()
+    dropped["repeated round id"] = int(dup_id.sum())
+    alive &= ~dup_id
+    # The ledger's duplicate rule: same company, date, amount and kind of money (new equity or not).
+    new_equity = ~_to_bool(pc.is_in(text["investment_type"], value_set=pa.array(sorted(NOT_NEW_EQUITY), pa.string())))
+    key = pd.DataFrame({"o": org_pos, "d": announced, "a": amount, "e": new_equity})
+    dup = np.zeros(len(alive), dtype=bool)
+    dup[alive] = key[alive].duplicated().to_numpy() & ~np.isnan(amount[alive])
+    dropped["duplicate round (same company, date, amount and kind)"] = int(dup.sum())
+    return alive & ~dup
+
+
+def _formatted_columns(money: dict[str, np.ndarray], post: np.ndarray, title: pa.Array,
+                       dates: "_Dates") -> dict[str, pa.Array]:
+    """The ledger's number, title and date columns as text, for every round."""
+    return {"raised_amount_usd": _format_amount(money["raised_amount_usd"]),
+            "raised_amount": _format_amount(money["raised_amount"]),
+            "post_money_valuation_usd": _format_amount(post),
+            "source_title": pc.utf8_trim_whitespace(title),
+            "announced_on": dates.iso_strings()}
 
 
 # --------------------------------------------------------------------------------------------
