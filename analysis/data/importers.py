@@ -315,12 +315,12 @@ def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
         rows = alive[order]
         # Filtering keeps the reader's chunks, so it is cheap; the reordering take then runs on
         # one contiguous column instead of gathering across hundreds of chunks.
-        kept = np.zeros(len(rounds), dtype=bool)
-        kept[alive] = True
-        kept, order_ = pa.array(kept), pa.array(order)
+        in_ledger = np.zeros(len(rounds), dtype=bool)
+        in_ledger[alive] = True
+        in_ledger, ledger_order = pa.array(in_ledger), pa.array(order)
         wanted = [c for c in ("uuid", "name", "permalink", "cb_url", "updated_at", "investment_type",
                               "lead_investor_uuids") if c in rounds.column_names]
-        r = pa.table(dict(zip(wanted, pool.map(lambda col: col.filter(kept).combine_chunks().take(order_),
+        r = pa.table(dict(zip(wanted, pool.map(lambda col: col.filter(in_ledger).combine_chunks().take(ledger_order),
                                                [rounds[c] for c in wanted]))))
         rows_read = len(rounds)
         del rounds
