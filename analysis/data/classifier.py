@@ -112,10 +112,12 @@ def classify_companies(companies: pd.DataFrame, taxonomy: Taxonomy | None = None
 
     Notes
     -----
-    Vectorised over companies: category lists are exploded once and looked up in a dictionary
-    (category -> first domain in ``classifier_order``); keyword rules are combined into one
-    alternation per domain and matched with pyarrow's RE2 engine over the still-unclassified
-    companies only, then Python's ``re`` extracts the matched text for the (few) winners. A
+    Vectorised over companies: each distinct category list is exploded once and looked up in a
+    dictionary (category -> first domain in ``classifier_order``), and its verdict copied to the
+    companies that carry it; keyword rules are combined into one alternation per domain and
+    matched with pyarrow's RE2 engine over the still-unclassified companies whose text matches
+    any keyword at all (one scan with every pattern finds those), then the matched text is
+    extracted for the winners. A
     domain whose patterns RE2 cannot compile (look-arounds, back-references) is matched with
     Python's ``re`` instead. RE2's ``\\b`` is ASCII-only, Python's Unicode-aware; the two differ
     only next to non-ASCII letters.
