@@ -48,20 +48,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from analysis.data.ledger import guess_dataset, validate_files
 
+    # Files are checked in groups of at most one per dataset (the cross-file rules pair a ledger
+    # with its companies), so two ledgers given together are both checked, each on its own.
+    groups: list[dict[str, Path]] = []
     if args.files:
-        paths = {}
         for name in args.files:
             path = Path(name)
             dataset = args.dataset or guess_dataset(path)
             if dataset is None:
                 raise AIBubbleError(f"{path.name}: cannot tell which dataset this is; pass --dataset")
-            paths[dataset] = path
+            group = next((g for g in groups if dataset not in g), None)
+            if group is None:
+                group = {}
+                groups.append(group)
+            group[dataset] = path
     else:
-        paths = dict(config.DATASET_FILES)
-    problems = validate_files(paths)
+        groups.append(dict(config.DATASET_FILES))
+    problems = [problem for group in groups for problem in validate_files(group)]
     for problem in problems:
         print(problem)
-    checked = ", ".join(config.display_path(p) for p in paths.values())
+    checked = ", ".join(config.display_path(p) for group in groups for p in group.values())
     if problems:
         print(f"{len(problems)} problem(s) in {checked}", file=sys.stderr)
         return 1

@@ -118,3 +118,20 @@ def test_as_of_cuts_the_ledger():
     ledger = load_ledger(FIXTURES / "funding_rounds.csv", as_of="2023-12-31")
     assert ledger.rounds["announced_on"].max() <= pd.Timestamp("2023-12-31")
     assert len(ledger.rounds) == 5
+
+
+def test_cli_validate_checks_every_file_and_guesses_from_the_header(tmp_path, capsys):
+    good = tmp_path / "good"
+    good.mkdir()
+    bad = _copy_fixture(tmp_path, lambda lines: lines.__setitem__(1, lines[1].replace(",series_a,", ",series_z,")))
+    # Two ledgers in one call: both are checked (the bad one is not hidden behind the good one),
+    # and a name that says nothing ("export.csv") is recognised by its columns.
+    (good / "export.csv").write_bytes((FIXTURES / "funding_rounds.csv").read_bytes())
+    assert main(["validate", str(bad), str(good / "export.csv")]) == 1
+    captured = capsys.readouterr()
+    assert "series_z" in captured.out and "export.csv" in captured.err
+    assert main(["validate", str(good / "export.csv"), str(bad)]) == 1
+    assert main(["validate", str(good / "export.csv")]) == 0
+    (good / "notes.csv").write_text("a,b\n1,2\n")
+    assert main(["validate", str(good / "notes.csv")]) == 1
+    assert "cannot tell which dataset" in capsys.readouterr().err

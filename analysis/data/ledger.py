@@ -6,6 +6,7 @@ editor shows (fields with embedded newlines would shift this; the curated files 
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,11 +231,18 @@ def load_dataset(dataset: str, path: Path | str | None = None) -> pd.DataFrame:
 
 
 def guess_dataset(path: Path) -> str | None:
-    """Which schema a file uses, from its name (``my_rounds.csv`` -> funding_rounds)."""
+    """Which schema a file uses: from its name (``my_rounds.csv`` -> funding_rounds), else from
+    its header (the exact column set of one schema, in any order and quoting)."""
     stem = path.stem.lower()
     for dataset in SCHEMAS:
         if dataset in stem:
             return dataset
     if "round" in stem or "ledger" in stem:
         return "funding_rounds"
-    return None
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = {name.strip() for name in next(csv.reader(fh), [])}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    matches = [dataset for dataset, schema in SCHEMAS.items() if set(schema.to_schema().columns) == header]
+    return matches[0] if len(matches) == 1 else None
