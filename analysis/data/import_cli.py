@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from analysis import config
-from analysis.errors import AIBubbleError, DataValidationError
+from analysis.errors import AIBubbleError
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

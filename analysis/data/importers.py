@@ -35,9 +35,7 @@ import csv
 import datetime as dt
 import functools
 import html
-import os
 import re
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +51,7 @@ from analysis.data.classifier import AI_FILTERS, Classification, arrow_strings, 
 from analysis.data.vocabulary import INVESTMENT_TYPES, ISO_DATE_PATTERN, NOT_NEW_EQUITY, URL_PATTERN
 from analysis.data.taxonomy import Taxonomy, load_taxonomy
 from analysis.errors import AIBubbleError, DataValidationError, ParameterError, Problem
+from analysis.files import atomic_file
 
 #: Ledger columns in the bundled ``data/funding_rounds.csv`` header order.
 LEDGER_COLUMNS = [
@@ -587,20 +586,7 @@ def write_ledger(ledger: pd.DataFrame | pa.Table, path: Path | str, *, overwrite
         raise AIBubbleError(f"{config.display_path(path)} already exists; pass --force to replace it")
     if path.resolve() == config.DATASET_FILES["funding_rounds"].resolve():
         raise AIBubbleError("refusing to overwrite the bundled ledger data/funding_rounds.csv; choose another --out")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise AIBubbleError(f"cannot write {config.display_path(path)}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pacsv.write_csv(_ledger_table(ledger), fh)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise AIBubbleError(f"cannot write {config.display_path(path)}: {exc.strerror}") from None
-        raise
+    _write_atomically(path, "wb", lambda fh: pacsv.write_csv(_ledger_table(ledger), fh))
     return path
 
 
@@ -624,19 +610,18 @@ def _ledger_table(ledger: pd.DataFrame | pa.Table) -> pa.Table:
 def write_company_report(result: ImportResult, path: Path | str) -> Path:
     """Write the per-company classification report (one row per kept company), atomically."""
     path = Path(path)
+    _write_atomically(path, "w", lambda fh: result.companies.to_csv(fh, index=False, lineterminator="\n"))
+    return path
+
+
+def _write_atomically(path: Path, mode: str, write) -> None:
+    """``write(handle)`` into ``path`` through :func:`atomic_file`; OS errors as one-line errors."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with atomic_file(path, mode) as handle:
+            write(handle)
     except OSError as exc:
         raise AIBubbleError(f"cannot write {config.display_path(path)}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            result.companies.to_csv(fh, index=False, lineterminator="\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise AIBubbleError(f"cannot write {config.display_path(path)}: {exc.strerror}") from None
-    return path
 
 
 # --------------------------------------------------------------------------------------------

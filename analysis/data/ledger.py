@@ -16,7 +16,6 @@ import pandera.errors
 
 from analysis import config
 from analysis.data.schemas import NOT_NEW_EQUITY, SCHEMAS
-from analysis.data.taxonomy import load_taxonomy
 from analysis.errors import DataValidationError, Problem
 
 _PARSER_LINE = re.compile(r"line (\d+)")

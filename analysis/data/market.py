@@ -25,7 +25,6 @@ import logging
 import os
 import queue
 import re
-import tempfile
 import threading
 import time
 import warnings
@@ -41,6 +40,7 @@ import pyarrow.parquet as pq
 
 from analysis import config
 from analysis.errors import MarketDataError, ParameterError
+from analysis.files import atomic_file
 
 log = logging.getLogger(__name__)
 
@@ -807,15 +807,10 @@ class MarketCache:
                                                META_KEY: json.dumps(meta).encode()})
         target = self.path(ticker, kind)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
         try:
-            with os.fdopen(fd, "wb") as handle:
+            with atomic_file(target, "wb", fsync=True) as handle:
                 pq.write_table(table, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
         except Exception as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise MarketDataError(f"{ticker}: could not write the {kind} cache "
                                   f"({config.display_path(target)}): {exc}") from exc
         return CacheEntry(ticker.upper(), kind, target, OK, frame, MappingProxyType(meta))

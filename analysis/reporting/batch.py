@@ -52,8 +52,9 @@ import yaml
 
 from analysis import config
 from analysis.errors import AIBubbleError, ConfigError, ParameterError
-from analysis.reporting.execute import (PATH_PARAMETERS, ReportsBusyError, _failed_cell, atomic_write_text,
-                                        clean_stale, display_parameters, publish_lock, run_lock)
+from analysis.files import atomic_file, atomic_write_text
+from analysis.reporting.execute import (PATH_PARAMETERS, ReportsBusyError, _failed_cell, clean_stale,
+                                        display_parameters, publish_lock, run_lock)
 from analysis.reporting.index import write_index
 
 OK, FAILED, TIMEOUT = "ok", "failed", "timeout"
@@ -407,9 +408,7 @@ def _job_main(spec_path: str, result_path: str) -> int:
     except Exception as exc:  # anything else is still this job's failure, never the batch's
         result = JobResult(spec["job"], spec["as_of"], FAILED, round(time.monotonic() - started, 2), _now_utc(),
                            error=f"{spec['job']}: {type(exc).__name__}: {exc}".replace("\n", " "))
-    tmp = Path(result_path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(result.to_dict()), encoding="utf-8")
-    os.replace(tmp, result_path)
+    atomic_write_text(Path(result_path), json.dumps(result.to_dict()))
     return 0
 
 
@@ -476,9 +475,8 @@ def _salvage_timeout(spec: dict, duration: float) -> tuple[str, Path | None]:
             where = f"cell {cell_no}" if cell_no else where
             (root / "failed").mkdir(exist_ok=True)
             kept = root / "failed" / f"{spec['as_of']}-{spec['job']}-{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}.ipynb"
-            tmp = kept.with_name(f".{kept.name}.tmp")
-            nbformat.write(nb, tmp)
-            os.replace(tmp, kept)
+            with atomic_file(kept) as handle:
+                nbformat.write(nb, handle)
     except Exception:  # a notebook cut mid-write: the timeout is still reported
         kept = None
     finally:
@@ -594,12 +592,10 @@ def append_history(reports_root: os.PathLike | str, results: Iterable[JobResult]
                          "duration_s": f"{r.duration_s:.2f}",
                          **{k: repr(v) for k, v in flatten_metrics(r.metrics).items()}})
         metric_cols = sorted({k for row in rows for k in row} - set(HISTORY_COLUMNS))
-        tmp = root / f".{HISTORY_FILE}.{uuid.uuid4().hex}.tmp"
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        with atomic_file(path) as fh:
             writer = csv.DictWriter(fh, fieldnames=[*HISTORY_COLUMNS, *metric_cols], restval="")
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(tmp, path)
     return path
 
 

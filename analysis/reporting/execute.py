@@ -24,7 +24,8 @@ import papermill
 from filelock import FileLock, Timeout
 
 from analysis import config
-from analysis.errors import AIBubbleError, NotebookExecutionError, ReportsBusyError
+from analysis.errors import NotebookExecutionError, ReportsBusyError
+from analysis.files import atomic_write_text
 from analysis.reporting.export import export_html
 from analysis.reporting.index import write_index
 from analysis.reporting.metrics import collect_metrics
@@ -67,13 +68,6 @@ def scrub_paths(text: str) -> str:
 def display_parameters(params: dict) -> dict:
     """Parameters as a report may show them: path values reduced to repo-relative names."""
     return {k: (config.display_path(v) if k in PATH_PARAMETERS and v else v) for k, v in params.items()}
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so readers see the old content or the new, never a half-written one."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import uuid
 from pathlib import Path
+
+from analysis.files import atomic_write_text
 
 
 def list_runs(reports_root: Path) -> list[dict]:
@@ -60,7 +60,5 @@ def write_index(reports_root: Path) -> Path:
     """Rebuild ``index.html`` atomically (temp file, then rename)."""
     reports_root = Path(reports_root)
     target = reports_root / "index.html"
-    tmp = reports_root / f".index.{uuid.uuid4().hex}.tmp"
-    tmp.write_text(render_index(list_runs(reports_root)), encoding="utf-8")
-    os.replace(tmp, target)
+    atomic_write_text(target, render_index(list_runs(reports_root)))
     return target
