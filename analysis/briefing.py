@@ -277,7 +277,7 @@ def risk_history(data: Ledger, p: dict, lab: pd.DataFrame, capex, levels: pd.Dat
     dates = dates[dates <= pd.Timestamp(p["as_of"])]
     # Ledger indicators are computed up to the last round and carried forward from there, so a
     # report dated after the data does not read the missing months as a funding collapse.
-    ledger_end = min(data.as_of, pd.Timestamp(p["as_of"]))
+    ledger_end = min(data.last_round_date, pd.Timestamp(p["as_of"]))
     private_dates = dates[dates <= ledger_end].union(pd.DatetimeIndex([ledger_end]))
     private = risk.private_indicators(data.rounds, data.investors, private_dates, lab)
     dates = dates.union(pd.DatetimeIndex([ledger_end]))
@@ -395,7 +395,7 @@ def risk_section(data: Ledger, p: dict, lab: pd.DataFrame, capex, market: Market
     explosive = dict(zip(status["basket"], status["explosive"])) if status is not None and len(status) else None
     claims = thesis.ThesisResult((
         thesis.claim_valuation(pairs, multiples, llm, explosive),
-        thesis.claim_growth(data.rounds, min(data.as_of, pd.Timestamp(p["as_of"])), llm),
+        thesis.claim_growth(data.rounds, min(data.last_round_date, pd.Timestamp(p["as_of"])), llm),
         thesis.claim_shift(model),
         thesis.claim_contagion(data.rounds, llm, f_channels, r_channels),
         thesis.claim_efficiency(data.rounds, lab, llm),
@@ -459,7 +459,7 @@ def backtest_section(index_ticker: str = "^IXIC", market_ticker: str = "^GSPC", 
 def largest_recent_rounds(data: Ledger, as_of: str, n: int = 10, months: int = 12) -> pd.DataFrame:
     """The largest disclosed rounds of the last ``months`` before ``as_of`` (names shown as given;
     the notebook displays them through an escaping formatter)."""
-    end = min(pd.Timestamp(as_of), data.as_of)
+    end = min(pd.Timestamp(as_of), data.last_round_date)
     r = data.rounds[(data.rounds["announced_on"] > end - pd.DateOffset(months=months))
                     & (data.rounds["announced_on"] <= end)].dropna(subset=["raised_amount_usd"])
     top = r.nlargest(n, "raised_amount_usd")

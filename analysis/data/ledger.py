@@ -111,7 +111,8 @@ class Ledger:
     source: str
 
     @property
-    def as_of(self) -> pd.Timestamp:
+    def last_round_date(self) -> pd.Timestamp:
+        """Date of the newest round in the ledger (not the report date: that is "as of")."""
         return self.rounds["announced_on"].max()
 
     def summary(self) -> pd.DataFrame:
