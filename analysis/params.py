@@ -98,6 +98,13 @@ def _domain(value: Any) -> str:
     return str(value)
 
 
+def _basket(value: Any) -> str:
+    ids = [b.id for b in load_taxonomy().baskets]
+    if value not in ids:
+        raise ParameterError(f"basket: {value!r} is not a basket of the taxonomy ({', '.join(ids)})")
+    return str(value)
+
+
 def _text(name: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str) or len(value) > 200:
@@ -133,7 +140,7 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "capex_llm_share": _share("capex_llm_share"),
     "top_n": _int_between("top_n", 1, 100),
     "risk_weights": _risk_weights,
-    "basket": _text("basket"),
+    "basket": _basket,
     "tickers": _text("tickers"),
     "llm_valuation_haircut": _share("llm_valuation_haircut"),
     "llm_funding_drop": _share("llm_funding_drop"),

@@ -1,8 +1,15 @@
 """Figure builders. Every function returns a plotly ``Figure`` with title, axis units, number
-formats and a source note set; none calls ``show()``. Colours come from the taxonomy.
+formats and a source note set; none calls ``show()``. Colours and display names come from the
+taxonomy.
+
+Data-derived text (company and investor names, series labels) goes through :func:`safe_text`
+before it reaches a trace name, a category label or hover text: plotly renders a subset of
+HTML in those (``<a href>`` becomes a live link), so ``<``, ``>`` and ``&`` are escaped.
 """
 
 from __future__ import annotations
+
+import html
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -25,6 +32,20 @@ pio.templates[TEMPLATE_NAME] = go.layout.Template(
 )
 
 DEFINITION_COLORS = {"narrow": "#b2182b", "broad": "#ef8a62", "attributed": "#67001f"}
+
+
+def safe_text(value: object) -> str:
+    """A data-derived string made inert for plotly labels: ``<``, ``>`` and ``&`` escaped (plotly
+    shows the entities as the characters, so the reader sees the name as written)."""
+    return html.escape(str(value), quote=False)
+
+
+def display_name(key: object) -> str:
+    """The taxonomy's display name of a domain, segment or basket id; other text as given. Safe
+    for plotly labels."""
+    from analysis.display import label
+
+    return safe_text(label(str(key)))
 
 
 def _finish(fig: go.Figure, title: str, source: str) -> go.Figure:
@@ -104,13 +125,14 @@ def coverage_chart(coverage, source: str = "ledger vs data/market_totals.csv (pu
     palette = ["#2166ac", "#b2182b", "#1b7837", "#762a83", "#8c6d31", "#4d4d4d"]
     primary = coverage.ratios[coverage.ratios["tier"] == "primary"]
     for i, (publisher, g) in enumerate(primary.groupby("publisher")):
-        fig.add_bar(x=g["year"].astype(str).tolist(), y=g["coverage"].round(4).tolist(), name=publisher,
+        fig.add_bar(x=g["year"].astype(str).tolist(), y=g["coverage"].round(4).tolist(), name=safe_text(publisher),
                     marker_color=palette[i % len(palette)], hovertemplate="%{y:.0%}")
     secondary = coverage.ratios[coverage.ratios["tier"] == "secondary"]
     if len(secondary):
         fig.add_bar(x=secondary["year"].astype(str).tolist(), y=secondary["coverage"].round(4).tolist(),
                     name="Secondary sources (relays, aggregators)", marker_color="#cccccc",
-                    text=secondary["publisher"].tolist(), textposition="none", hovertemplate="%{text}: %{y:.0%}")
+                    text=[safe_text(x) for x in secondary["publisher"]], textposition="none",
+                    hovertemplate="%{text}: %{y:.0%}")
     fig.add_hline(y=1.0, line=dict(color="#888", dash="dot"))
     fig.update_yaxes(title_text="Ledger total / published total (%)", tickformat=".0%")
     fig.update_xaxes(title_text="Year", type="category")
@@ -217,7 +239,7 @@ def multiples_chart(multiples, source: str = "ledger valuations / data/lab_finan
     if not multiples.empty:
         for org, g in multiples.groupby("org_name"):
             fig.add_scatter(x=g["announced_on"].dt.strftime("%Y-%m-%d").tolist(), y=g["multiple"].round(1).tolist(),
-                            mode="lines+markers", name=str(org), hovertemplate="%{y:,.0f}x")
+                            mode="lines+markers", name=safe_text(org), hovertemplate="%{y:,.0f}x")
     fig.update_yaxes(title_text="Valuation / revenue (x, log scale)", type="log")
     fig.update_xaxes(title_text="Round date")
     return _finish(fig, "Valuation-to-revenue multiples at priced rounds", source)
@@ -233,10 +255,11 @@ def risk_scores_chart(scores, source: str = "analysis.risk composite (weights in
     by_pillar = contrib.groupby(["segment", "pillar"])["contribution"].sum().unstack(fill_value=0.0)
     order = latest.sort_values("score")["segment"].tolist()
     by_pillar = by_pillar.reindex(order)
+    names = [display_name(seg) for seg in order]
     fig = go.Figure()
     for pillar in ("private", "public", "spending"):
         if pillar in by_pillar:
-            fig.add_bar(y=order, x=by_pillar[pillar].round(1).tolist(), orientation="h", name=f"{pillar} markets"
+            fig.add_bar(y=names, x=by_pillar[pillar].round(1).tolist(), orientation="h", name=f"{pillar} markets"
                         if pillar != "spending" else "spending", marker_color=PILLAR_COLORS[pillar],
                         hovertemplate="%{x:.1f} points")
     fig.update_layout(barmode="stack", hovermode="closest")
@@ -255,7 +278,7 @@ def score_history_chart(scores, segments: list[str] | None = None,
     for i, seg in enumerate(segments):
         g = s[s["segment"] == seg].sort_values("date")
         fig.add_scatter(x=g["date"].dt.strftime("%Y-%m-%d").tolist(), y=g["score"].round(1).tolist(), mode="lines+markers",
-                        name=str(seg), line=dict(color=palette[i % len(palette)]), hovertemplate="%{y:.0f}")
+                        name=display_name(seg), line=dict(color=palette[i % len(palette)]), hovertemplate="%{y:.0f}")
     fig.update_yaxes(title_text="Score (0-100 points)", range=[0, 100])
     fig.update_xaxes(title_text="As of")
     return _finish(fig, "Bubble-risk score history", source)
@@ -264,7 +287,7 @@ def score_history_chart(scores, segments: list[str] | None = None,
 def stress_chart(result, source: str = "analysis.stress Monte Carlo; relationships estimated with statsmodels") -> go.Figure:
     """Interval chart of stress outcomes: 5-95% whiskers, 25-75% box, median marker, in percent."""
     out = result.outcomes.sort_values("q50")
-    labels = [f"{r.target} ({r.channel})" for r in out.itertuples()]
+    labels = [f"{display_name(r.target)} ({safe_text(r.channel)})" for r in out.itertuples()]
     fig = go.Figure()
     fig.add_scatter(x=out["q50"].round(4).tolist(), y=labels, mode="markers", name="median",
                     marker=dict(color="#222", size=9, symbol="diamond"),
@@ -288,7 +311,7 @@ def basket_levels_chart(levels, source: str = "market data cache (yfinance or im
         s = levels[col].dropna()
         weekly = s.resample("W-FRI").last().dropna()  # weekly points keep the HTML small
         fig.add_scatter(x=weekly.index.strftime("%Y-%m-%d").tolist(), y=weekly.round(2).tolist(), mode="lines",
-                        name=str(col), hovertemplate="%{y:,.0f}")
+                        name=display_name(col), hovertemplate="%{y:,.0f}")
     fig.update_yaxes(title_text="Basket index (start = 100, log scale)", type="log")
     fig.update_xaxes(title_text="Date")
     return _finish(fig, "Equal-weighted segment baskets", source)
@@ -338,7 +361,7 @@ def line_chart(frame, title: str, y_title: str, tickformat: str = ",.2f", log: b
     fig = go.Figure()
     for col in data.columns:
         s = data[col].dropna()
-        fig.add_scatter(x=s.index.strftime("%Y-%m-%d").tolist(), y=s.round(4).tolist(), mode="lines", name=str(col),
+        fig.add_scatter(x=s.index.strftime("%Y-%m-%d").tolist(), y=s.round(4).tolist(), mode="lines", name=display_name(col),
                         hovertemplate=f"%{{y:{tickformat}}}")
     fig.update_yaxes(title_text=y_title, tickformat=tickformat, type="log" if log else "linear")
     fig.update_xaxes(title_text="Date")
@@ -373,3 +396,53 @@ def tc_distribution_chart(conf, source: str = "analysis.bubbles.lppls qualified 
     fig.update_yaxes(title_text="Number of qualified fits")
     fig.update_xaxes(title_text="Critical time tc (date)")
     return _finish(fig, f"Where qualified LPPLS fits put the critical time ({len(q)} fits)", source)
+
+
+INVESTOR_TYPE_COLORS = {"vc": "#2166ac", "corporate_cloud": "#b2182b", "corporate_chip": "#ef8a62",
+                        "sovereign": "#1b7837", "pe_crossover": "#762a83", "corporate_other": "#8c6d31",
+                        "other": "#4d4d4d", "unclassified": "#bababa"}
+
+
+def investor_chart(investors, source: str = "curated funding ledger and investors.csv") -> go.Figure:
+    """Lead investors by amount led, coloured by investor type (USD billions).
+
+    ``investors``: the ``investors`` table of :class:`analysis.landscape.Landscape` (index the
+    lead investor's name; columns ``amount_usd``, ``investor_type``).
+    """
+    inv = investors.iloc[::-1]
+    names = [safe_text(n) for n in inv.index]
+    fig = go.Figure()
+    for itype, g in inv.groupby("investor_type", sort=False):
+        fig.add_bar(y=[safe_text(n) for n in g.index], x=(g["amount_usd"] / 1e9).round(3).tolist(), orientation="h",
+                    name=safe_text(itype), marker_color=INVESTOR_TYPE_COLORS.get(itype, "#444"),
+                    hovertemplate="%{x:,.2f} bn USD")
+    fig.update_xaxes(title_text="USD billions in rounds led", tickformat=",.1f")
+    fig.update_yaxes(title_text="Lead investor", categoryorder="array", categoryarray=names)
+    return _finish(fig, "Lead investors by the size of the rounds they led (full round amount)", source)
+
+
+def domain_share_chart(domain: str, domain_share, source: str = "curated funding ledger") -> go.Figure:
+    """One domain's share of all disclosed AI funding per year (percent).
+
+    ``domain_share``: year-indexed frame with a ``share`` column (fraction).
+    """
+    taxonomy = load_taxonomy()
+    name = display_name(domain)
+    fig = go.Figure()
+    s = domain_share.dropna(subset=["share"])
+    fig.add_bar(x=s.index.tolist(), y=(s["share"] * 100).round(2).tolist(), name=name,
+                marker_color=taxonomy[domain].color, hovertemplate="%{y:.1f}%")
+    fig.update_yaxes(title_text="Share of disclosed AI funding (%)", ticksuffix="%")
+    fig.update_xaxes(title_text="Year", type="category")
+    return _finish(fig, f"{name}: share of all disclosed AI funding", source)
+
+
+def basket_chart(basket, source: str = "cached market prices (aibubble fetch)") -> go.Figure:
+    """One equal-weight basket's level (first day = 100), from a :class:`analysis.baskets.BasketIndex`."""
+    fig = go.Figure()
+    lvl = basket.level.resample("W-FRI").last().dropna()  # weekly points keep the HTML small
+    fig.add_scatter(x=lvl.index.strftime("%Y-%m-%d").tolist(), y=lvl.round(3).tolist(), mode="lines",
+                    name=safe_text(basket.name), hovertemplate="%{y:.1f}")
+    fig.update_yaxes(title_text="Index level (first day = 100)")
+    fig.update_xaxes(title_text="Date")
+    return _finish(fig, f"Listed exposure: equal-weight basket of {len(basket.members)} companies", source)

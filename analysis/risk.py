@@ -15,13 +15,15 @@ Private markets (from the funding ledger, trailing four quarters):
 
 Public markets (from the segment's price basket):
 
-* ``psy_explosive`` - 1 when the basket's BSADF is above its 95% critical value at the date
-  (Phillips, Shi and Yu 2015), else 0.
+* ``psy_explosive`` - 1 when the basket is in a PSY explosive episode at the date (Phillips, Shi
+  and Yu 2015; :func:`analysis.bubbles.psy.explosive_now`, the package's one definition), else 0.
 * ``lppls_confidence`` - the multi-window LPPLS confidence indicator itself (already in [0, 1]).
 * ``runup`` - 1 when the two-year return exceeds 100% raw and net of the market (Greenwood,
   Shleifer and You 2019), else 0.
 * ``near_peak`` - 1 at the all-time high, falling linearly to 0 at a 50% drawdown.
-* ``price_to_sales`` - percentile of the basket's price-to-sales ratio.
+* ``price_to_sales`` - percentile of the basket's price-to-sales ratio. yfinance gives about
+  five quarters of fundamentals, so this is a *current* value only (no history to rank it
+  against) and it is left out of the score history until a price-to-sales history is cached.
 
 Spending (hyperscalers; LLM segments and AI infrastructure only):
 
@@ -159,6 +161,15 @@ def validate_weights(weights: dict | None) -> dict:
     return merged
 
 
+_EMPTY_SCORES = pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "segment": pd.Series(dtype=object),
+                              "score": pd.Series(dtype=float), "indicators_used": pd.Series(dtype=int),
+                              "coverage": pd.Series(dtype=float)})
+_EMPTY_CONTRIBUTIONS = pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "segment": pd.Series(dtype=object),
+                                     "indicator": pd.Series(dtype=object), "pillar": pd.Series(dtype=object),
+                                     "raw": pd.Series(dtype=float), "score": pd.Series(dtype=float),
+                                     "weight": pd.Series(dtype=float), "contribution": pd.Series(dtype=float)})
+
+
 def composite(mapped: pd.DataFrame, weights: dict | None = None, min_coverage: float = 0.35) -> RiskScores:
     """Weighted average of available indicator scores, scaled to 0-100.
 
@@ -171,6 +182,8 @@ def composite(mapped: pd.DataFrame, weights: dict | None = None, min_coverage: f
     m = mapped.dropna(subset=["score"]).copy()
     m["weight_raw"] = m["indicator"].map(weights)
     m = m[m["weight_raw"] > 0]
+    if m.empty:  # nothing scoreable yet (an early as-of date): no scores, not an error
+        return RiskScores(_EMPTY_SCORES.copy(), _EMPTY_CONTRIBUTIONS.copy(), weights)
     sums = m.groupby(["date", "segment"])["weight_raw"].transform("sum")
     m["weight"] = m["weight_raw"] / sums
     m["contribution"] = 100 * m["weight"] * m["score"]
@@ -195,13 +208,10 @@ def quarter_ends(start: str, end: str) -> pd.DatetimeIndex:
 
 
 def private_segments(taxonomy: Taxonomy | None = None) -> dict[str, tuple[str, ...]]:
-    """Segments scored from the ledger: the LLM segment under each definition, then every domain.
-    (The attributed definition's private side equals broad: attribution only moves money shares.)"""
-    taxonomy = taxonomy or load_taxonomy()
-    segs = {"LLM (narrow)": taxonomy.llm_domains("narrow"), "LLM (broad)": taxonomy.llm_domains("broad")}
-    for d in taxonomy.domains:
-        segs[d.id] = (d.id,)
-    return segs
+    """Segments scored from the ledger: the taxonomy's risk segments (the LLM segment under each
+    definition, then every domain). The attributed definition's private side equals broad:
+    attribution only moves money shares."""
+    return (taxonomy or load_taxonomy()).risk_segments()
 
 
 def private_indicators(rounds: pd.DataFrame, investors: pd.DataFrame, dates: pd.DatetimeIndex,
@@ -299,15 +309,10 @@ def carry_forward(raw: pd.DataFrame, data_end: pd.Timestamp, dates: pd.DatetimeI
 def score_history(raw: pd.DataFrame, weights: dict | None = None, min_coverage: float = 0.35) -> RiskScores:
     """Map and combine raw indicators into scores for every (date, segment) in ``raw``."""
     if raw.empty:
-        return RiskScores(pd.DataFrame(columns=["date", "segment", "score", "indicators_used", "coverage"]),
-                          pd.DataFrame(columns=["date", "segment", "indicator", "pillar", "raw", "score",
-                                                "weight", "contribution"]), validate_weights(weights))
+        return RiskScores(_EMPTY_SCORES.copy(), _EMPTY_CONTRIBUTIONS.copy(), validate_weights(weights))
     return composite(map_indicators(raw), weights, min_coverage=min_coverage)
 
 
-#: PSY on the last 400 trading days at each date: long enough for power over a ~1.5-year run-up,
-#: and a sample size with a committed critical-value table (no simulation in the briefing).
-PSY_NOBS = 400
 #: A coarse LPPLS window set for the score history (6 windows, 500 to 125 days); the current
 #: status in notebook 03 uses the full 16-window set.
 LPPLS_HISTORY_WINDOWS = (500, 425, 350, 275, 200, 125)
@@ -319,7 +324,7 @@ LPPLS_HISTORY_QUARTERS = 8
 
 
 def public_indicators(levels: pd.DataFrame, market: pd.Series | None, dates: pd.DatetimeIndex,
-                      psy_nobs: int = PSY_NOBS, lppls_windows: tuple[int, ...] | None = LPPLS_HISTORY_WINDOWS,
+                      lppls_windows: tuple[int, ...] | None = LPPLS_HISTORY_WINDOWS,
                       price_to_sales: pd.DataFrame | None = None,
                       lppls_last: int | None = LPPLS_HISTORY_QUARTERS) -> pd.DataFrame:
     """Raw public-market indicators per basket (column of ``levels``) at each date, each computed
@@ -327,29 +332,28 @@ def public_indicators(levels: pd.DataFrame, market: pd.Series | None, dates: pd.
 
     ``market`` is the benchmark for the run-up rule (net-of-market return); without it the
     run-up indicator is left out. ``price_to_sales`` (same columns, any dates) is taken as of
-    each date when given.
+    each date when given. PSY is :func:`analysis.bubbles.psy.explosive_now` on the prices up to
+    each date (from the first date with 100 prices).
     """
     from analysis.bubbles import lppls as lp
     from analysis.bubbles import psy
     from analysis.bubbles.runup import runup
 
-    cv = psy.critical_values(psy_nobs)
-    cv95 = float(cv.bsadf_cv.iloc[-1][0.95])
+    min_prices = min(psy.DEFAULT_TABLE_N)  # the shortest series PSY tests (explosive_now)
     lppls_dates = set(dates[-lppls_last:]) if lppls_last else set(dates)
     rows = []
     for segment in levels.columns:
         s = levels[segment].dropna()
         s = s[s > 0]
-        if len(s) < psy_nobs:
+        if len(s) < min_prices:
             continue
         flags = runup(s, market).flags["flag"] if market is not None else None
         for date in dates:
             past = s[s.index <= date]
-            if len(past) < psy_nobs:
+            if len(past) < min_prices:
                 continue
             values = {"near_peak": float(past.iloc[-1] / past.max() - 1)}
-            y = np.log(past.iloc[-psy_nobs:].to_numpy())
-            values["psy_explosive"] = float(psy.radf(y).bsadf.iloc[-1] > cv95)
+            values["psy_explosive"] = float(psy.explosive_now(past).explosive)
             if flags is not None:
                 values["runup"] = float(flags[flags.index <= date].iloc[-1])
             if lppls_windows and date in lppls_dates:
@@ -362,6 +366,46 @@ def public_indicators(levels: pd.DataFrame, market: pd.Series | None, dates: pd.
                     values["price_to_sales"] = float(ps.iloc[-1])
             rows += [{"date": date, "segment": segment, "indicator": k, "raw": v} for k, v in values.items()]
     return pd.DataFrame(rows, columns=["date", "segment", "indicator", "raw"])
+
+
+#: Segments whose score includes the hyperscalers' capex intensity (the spending pillar): the
+#: LLM side and AI infrastructure, the two that hyperscaler capex pays for.
+CAPEX_SEGMENTS = ("llm_narrow", "llm_broad", "ai_infrastructure")
+#: First quarter end of the score history.
+HISTORY_START = "2020-01-01"
+
+
+def risk_history(data, as_of: str, lab_financials: pd.DataFrame, capex, levels: pd.DataFrame | None,
+                 market: pd.Series | None, weights: dict | None, start: str = HISTORY_START,
+                 taxonomy: Taxonomy | None = None) -> tuple[pd.DataFrame, RiskScores]:
+    """Raw indicators and scores for every risk segment as of each quarter end since ``start``.
+
+    ``data`` is the :class:`~analysis.data.ledger.Ledger`; ``capex`` the
+    :class:`~analysis.spending.CapexFlows`; ``levels`` the basket levels (date x basket id of the
+    taxonomy; None without market data), each basket's indicators going to the segments the
+    taxonomy maps to it. Returns ``(raw, scores)``.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    as_of_ts = pd.Timestamp(as_of)
+    dates = quarter_ends(start, as_of)
+    dates = dates[dates <= as_of_ts]
+    # Ledger indicators are computed up to the last round and carried forward from there, so a
+    # report dated after the data does not read the missing months as a funding collapse.
+    ledger_end = min(data.last_round_date, as_of_ts)
+    private_dates = dates[dates <= ledger_end].union(pd.DatetimeIndex([ledger_end]))
+    private = private_indicators(data.rounds, data.investors, private_dates, lab_financials,
+                                 segments=taxonomy.risk_segments())
+    dates = dates.union(pd.DatetimeIndex([ledger_end]))
+    parts = [carry_forward(private, ledger_end, dates),
+             spending_indicators(capex.quarterly, dates, list(CAPEX_SEGMENTS))]
+    if levels is not None and not levels.empty:
+        public = public_indicators(levels, market, dates)
+        for basket, segments in taxonomy.basket_segments().items():
+            rows = public[public["segment"] == basket]
+            parts += [rows.assign(segment=seg) for seg in segments]
+    raw = pd.concat([x for x in parts if len(x)], ignore_index=True) if any(len(x) for x in parts) else \
+        pd.DataFrame(columns=["date", "segment", "indicator", "raw"])
+    return raw, score_history(raw, weights)
 
 
 def indicator_table(weights: dict | None = None) -> pd.DataFrame:

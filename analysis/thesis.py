@@ -84,8 +84,8 @@ def claim_valuation(pairs: pd.DataFrame, multiples: pd.DataFrame, llm_domains: t
         evidence += (f" Median valuation/revenue at priced rounds: {numbers['llm_median_multiple']:.0f}x for LLM "
                      f"companies vs {numbers['other_median_multiple']:.0f}x for others with reported revenue.")
     if explosive:
-        llm_expl = [k for k, v in explosive.items() if v and k.startswith("LLM")]
-        other_expl = [k for k, v in explosive.items() if v and not k.startswith("LLM")]
+        llm_expl = [k for k, v in explosive.items() if v and k.startswith("llm")]
+        other_expl = [k for k, v in explosive.items() if v and not k.startswith("llm")]
         evidence += f" Public baskets in an explosive (PSY) episode now: LLM {len(llm_expl)}, other {len(other_expl)}."
     return Claim(1, CLAIMS[1], verdict, evidence, numbers,
                  "Repeat rounds are few and skewed to successful companies (down rounds are rarely announced).")

@@ -180,7 +180,7 @@ def main() -> None:
         prices = {f"SYN{i}": synthetic(1500, seed=i) for i in range(6)}
         market = synthetic(1500, seed=99)
     cfg = S.SweepConfig()
-    print(f"universe sweep: {len(prices)} tickers, PSY on the last {cfg.psy_nobs} obs, LPPLS "
+    print(f"universe sweep: {len(prices)} tickers, PSY on the last 100-1600 obs (psy.table_nobs), LPPLS "
           f"confidence at {cfg.lppls_months} month-ends x {len(cfg.lppls_windows)} windows, run-up")
     times = {}
     r1 = S.sweep(prices, market, config=cfg, workers=1)

@@ -32,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis import markets as K  # noqa: E402
+from analysis import baskets as K  # noqa: E402
 from analysis.data import market as M  # noqa: E402
 from analysis.data.prices_import import read_price_csv  # noqa: E402
 

@@ -96,8 +96,8 @@ def test_fixture_ledger_scores_are_reproducible():
     ledger = load_ledger(FIXTURES / "funding_rounds.csv")
     raw = R.private_indicators(ledger.rounds, ledger.investors, pd.DatetimeIndex(["2024-12-31"]), min_rounds=2)
     vals = raw.set_index(["segment", "indicator"])["raw"]
-    # LLM (broad) rounds in 2024: Alpha 2bn (led by BigCloud) + Beta 0.1bn; 2023: 1.12bn
-    assert vals[("LLM (broad)", "funding_growth")] == pytest.approx(2.1 / 1.12 - 1)
-    assert vals[("LLM (broad)", "mega_round_share")] == pytest.approx(2.0 / 2.1)
-    assert vals[("LLM (broad)", "supplier_share")] == pytest.approx(2.0 / 2.1)
-    assert vals[("LLM (broad)", "concentration")] == pytest.approx((2 / 2.1) ** 2 + (0.1 / 2.1) ** 2)
+    # llm_broad rounds in 2024: Alpha 2bn (led by BigCloud) + Beta 0.1bn; 2023: 1.12bn
+    assert vals[("llm_broad", "funding_growth")] == pytest.approx(2.1 / 1.12 - 1)
+    assert vals[("llm_broad", "mega_round_share")] == pytest.approx(2.0 / 2.1)
+    assert vals[("llm_broad", "supplier_share")] == pytest.approx(2.0 / 2.1)
+    assert vals[("llm_broad", "concentration")] == pytest.approx((2 / 2.1) ** 2 + (0.1 / 2.1) ** 2)

@@ -718,7 +718,7 @@ def _stamp_min_duration(result, cv, level: float, min_duration: int | None, delt
     return min_duration
 
 
-def datestamp(result: RadfResult, cv: CriticalValues, min_duration: int | None = None,
+def datestamp(result: RadfResult, cv: CriticalValues | None = None, min_duration: int | None = None,
               level: float = 0.95, cv_sequence: str = "bsadf", delta: float = 1.0,
               require_rejection: bool = True) -> Episodes:
     """Date explosive episodes: stretches where BSADF exceeds its critical-value sequence.
@@ -726,8 +726,10 @@ def datestamp(result: RadfResult, cv: CriticalValues, min_duration: int | None =
     Parameters
     ----------
     result : RadfResult
-    cv : CriticalValues
-        Same ``n``, ``minw`` and ``lag`` as ``result``.
+    cv : CriticalValues, optional
+        Same ``n``, ``minw`` and ``lag`` as ``result``. Default: the committed Monte Carlo
+        table for ``result.nobs`` (:func:`critical_values`); test the last
+        :func:`table_nobs` observations (as :func:`explosive_now` does) to always have one.
     min_duration : int, optional
         Minimum number of consecutive observations above the critical value; default
         :func:`psy_min_duration` ``(T, delta)``.
@@ -758,6 +760,8 @@ def datestamp(result: RadfResult, cv: CriticalValues, min_duration: int | None =
     """
     if cv_sequence not in ("bsadf", "runmax"):
         raise ParameterError(f"cv_sequence must be 'bsadf' or 'runmax', got {cv_sequence!r}")
+    if cv is None:
+        cv = critical_values(result.nobs, result.minw, result.lag)
     min_duration = _stamp_min_duration(result, cv, level, min_duration, delta)
     seq = cv.bsadf_cv if cv_sequence == "bsadf" else cv.bsadf_cv_runmax
     above = result.bsadf.to_numpy() > seq[level].to_numpy()
@@ -769,6 +773,116 @@ def datestamp(result: RadfResult, cv: CriticalValues, min_duration: int | None =
     return Episodes(table=table, level=level, min_duration=int(min_duration),
                     cv_sequence=cv_sequence, gsadf=result.gsadf,
                     gsadf_cv=float(cv.gsadf[level]))
+
+
+def table_nobs(n: int) -> int:
+    """The sample size PSY uses on a series of ``n`` observations: the largest committed
+    critical-value table length (:data:`DEFAULT_TABLE_N`, 100 to 1600) not above ``n``; 0 when
+    the series is shorter than the smallest table.
+
+    Testing the most recent ``table_nobs(n)`` observations keeps every caller on exact,
+    committed Monte Carlo critical values (no simulation inside a report) and on one rule, so a
+    score, a status table and a sweep cannot disagree about whether a series is explosive now.
+    """
+    fits = [t for t in DEFAULT_TABLE_N if t <= int(n)]
+    return max(fits) if fits else 0
+
+
+@dataclass(frozen=True)
+class ExplosiveNow:
+    """Whether a price series is in a PSY explosive episode at its last date, and by how much.
+
+    ``margin`` is BSADF minus its 95% critical value at the last date (positive = above, in
+    units of the ADF statistic). ``explosive`` is True only when an episode is ongoing under
+    the full PSY rule: BSADF above its critical value for at least the minimum duration, with
+    GSADF rejecting (the gate). ``episodes`` is every episode dated in the tested window;
+    ``result`` and ``cv`` are kept for charts of the BSADF path.
+    """
+
+    name: str | None
+    last_date: object
+    nobs: int
+    bsadf: float
+    cv95: float
+    margin: float
+    gsadf: float
+    gsadf_cv95: float
+    explosive: bool
+    episode_start: object
+    episodes: Episodes = field(repr=False)
+    result: RadfResult = field(repr=False)
+    cv: CriticalValues = field(repr=False)
+
+    @property
+    def rejected(self) -> bool:
+        """GSADF rejects the no-bubble null at 95% over the tested window."""
+        return bool(self.gsadf > self.gsadf_cv95)
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([{"series": self.name, "last_date": self.last_date, "nobs": self.nobs,
+                              "bsadf": self.bsadf, "cv95": self.cv95, "margin": self.margin,
+                              "gsadf": self.gsadf, "gsadf_cv95": self.gsadf_cv95,
+                              "explosive": self.explosive, "episode_start": self.episode_start}])
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html(index=False, float_format=lambda x: f"{x:.3f}")
+
+
+def explosive_now(prices: pd.Series, level: float = 0.95) -> ExplosiveNow | None:
+    """PSY date-stamping on the most recent observations of a price series, at its last date.
+
+    Parameters
+    ----------
+    prices : Series
+        Positive prices or index levels indexed by date (missing values are dropped). The test
+        runs on their natural log.
+    level : float, default 0.95
+
+    Returns
+    -------
+    ExplosiveNow or None
+        None when fewer than the smallest table length (100) of valid prices remain.
+
+    Notes
+    -----
+    The one definition of "explosive now" in the package: PSY (2015) BSADF/GSADF on the last
+    ``N = table_nobs(len(prices))`` log prices with ``minw = psy_minw(N)`` and lag 0, against
+    the committed Monte Carlo critical values for ``N`` at ``level``, the default minimum
+    duration ``floor(log N)`` and the GSADF gate (:func:`datestamp`).
+
+    Raises
+    ------
+    ParameterError
+        Infinite or non-positive prices (a damaged series: named, never tested silently).
+
+    References
+    ----------
+    Phillips, Shi and Yu (2015), International Economic Review 56(4), 1043-1078.
+    """
+    s = pd.Series(prices).dropna()
+    name = s.name if isinstance(s.name, str) else None
+    values = s.to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values <= 0)
+    if bad.any():
+        where = s.index[np.argmax(bad)]
+        where = where.date().isoformat() if hasattr(where, "date") else where
+        raise ParameterError(f"{name or 'series'}: price {float(values[bad][0])} at {where} is not a finite "
+                             f"positive number; PSY needs log prices")
+    n = table_nobs(len(s))
+    if n == 0:
+        return None
+    y = np.log(s.iloc[-n:])
+    result = radf(y)
+    cv = critical_values(n)
+    episodes = datestamp(result, cv, level=level)
+    cv_last = float(cv.bsadf_cv[level].iloc[-1])
+    bsadf_last = float(result.bsadf.iloc[-1])
+    ongoing = episodes.table[episodes.table["ongoing"]] if len(episodes.table) else episodes.table
+    return ExplosiveNow(
+        name=name, last_date=s.index[-1], nobs=n, bsadf=bsadf_last, cv95=cv_last,
+        margin=bsadf_last - cv_last, gsadf=float(result.gsadf), gsadf_cv95=float(cv.gsadf[level]),
+        explosive=bool(len(ongoing)), episode_start=ongoing["start"].iloc[-1] if len(ongoing) else None,
+        episodes=episodes, result=result, cv=cv)
 
 
 def _episode_table(above: np.ndarray, dates: pd.Index, peak_values: np.ndarray,

@@ -20,29 +20,14 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 import multiprocessing as mp
-import numpy as np
 import pandas as pd
 
 from analysis.bubbles import lppls as _lppls
+from analysis.bubbles import psy as _psy
 from analysis.bubbles import runup as _runup
-from analysis.errors import AIBubbleError, ParameterError
-
-try:  # PSY lives in a sibling module written in parallel; the sweep runs without it
-    from analysis.bubbles import psy as _psy
-except ImportError:  # pragma: no cover - only while psy.py is absent
-    _psy = None
+from analysis.errors import ParameterError
 
 TASKS = ("psy", "lppls", "runup")
-
-
-def default_psy_nobs() -> int:
-    """Observations of the PSY test per ticker: the last 800 log prices (~3.2 trading years).
-
-    PSY's BSADF costs O(T^2); 800 daily observations date-stamp the current cycle and match
-    a committed Monte Carlo critical-value table (``psy.critical_values`` uses it, so the
-    sweep simulates nothing for tickers with at least 800 prices).
-    """
-    return 800
 
 
 @dataclass(frozen=True)
@@ -51,9 +36,9 @@ class SweepConfig:
 
     ``lppls_months`` month-end dates (last trading day of each of the last months, the
     latest month included) each get :func:`analysis.bubbles.lppls.confidence` over
-    ``lppls_windows``. PSY runs on the last ``psy_nobs`` log prices with ``psy_lag`` lags;
-    critical values come from a committed table when one matches, else a ``psy_nrep``
-    Monte Carlo with ``psy_seed``. The run-up rule needs a market series.
+    ``lppls_windows``. PSY is :func:`analysis.bubbles.psy.explosive_now` (the package's one
+    "explosive now": the most recent committed-table length of log prices, committed critical
+    values, nothing simulated). The run-up rule needs a market series.
     """
 
     tasks: tuple[str, ...] = TASKS
@@ -62,10 +47,6 @@ class SweepConfig:
     lppls_seed: int = 0
     lppls_filters: _lppls.LPPLSFilter = field(default_factory=_lppls.LPPLSFilter)
     lppls_optimizer: _lppls.Optimizer = field(default_factory=_lppls.Optimizer)
-    psy_nobs: int = field(default_factory=default_psy_nobs)
-    psy_lag: int = 0
-    psy_nrep: int = 500
-    psy_seed: int = 0
     psy_level: float = 0.95
     runup_threshold: float = field(default_factory=_runup.default_runup_threshold)
     runup_years: float = 2.0
@@ -74,8 +55,8 @@ class SweepConfig:
         unknown = set(self.tasks) - set(TASKS)
         if unknown:
             raise ParameterError(f"SweepConfig.tasks: unknown {sorted(unknown)}; known {TASKS}")
-        if self.lppls_months < 1 or self.psy_nobs < 50:
-            raise ParameterError("SweepConfig: lppls_months >= 1 and psy_nobs >= 50 required")
+        if self.lppls_months < 1:
+            raise ParameterError("SweepConfig: lppls_months >= 1 required")
 
 
 @dataclass(frozen=True)
@@ -109,18 +90,13 @@ def month_end_dates(index: pd.DatetimeIndex, months: int) -> pd.DatetimeIndex:
 
 
 def _psy_part(prices: pd.Series, cfg: SweepConfig) -> tuple[pd.DataFrame, dict]:
-    if _psy is None:
-        raise AIBubbleError("analysis.bubbles.psy is not available")
-    y = np.log(prices.iloc[-cfg.psy_nobs:])
-    res = _psy.radf(y, lag=cfg.psy_lag)
-    cv = _psy.critical_values(res.nobs, res.minw, cfg.psy_lag, nrep=cfg.psy_nrep, seed=cfg.psy_seed)
-    ep = _psy.datestamp(res, cv, level=cfg.psy_level)
-    crit = cv.bsadf_cv[cfg.psy_level]
-    latest = {"psy_nobs": res.nobs, "gsadf": res.gsadf, "gsadf_cv": float(cv.gsadf[cfg.psy_level]),
-              "bsadf_last": float(res.bsadf.iloc[-1]), "bsadf_cv_last": float(crit.iloc[-1]),
-              "psy_explosive_now": bool(res.bsadf.iloc[-1] > crit.iloc[-1]),
-              "psy_cv_source": cv.source}
-    return ep.table.copy(), latest
+    now = _psy.explosive_now(prices, level=cfg.psy_level)
+    if now is None:
+        return pd.DataFrame(), {}
+    latest = {"psy_nobs": now.nobs, "gsadf": now.gsadf, "gsadf_cv": now.gsadf_cv95,
+              "bsadf_last": now.bsadf, "bsadf_cv_last": now.cv95, "psy_margin": now.margin,
+              "psy_explosive_now": now.explosive, "psy_cv_source": now.cv.source}
+    return now.episodes.table.copy(), latest
 
 
 def analyze_ticker(task: TickerTask) -> TickerResult:
@@ -320,3 +296,53 @@ def sweep(prices: dict[str, pd.Series], market: pd.Series | None = None, *,
 __all__ = ["SweepConfig", "SweepResult", "TickerTask", "TickerResult", "Executor", "LocalExecutor",
            "DaskExecutor", "make_executor", "sweep", "analyze_ticker", "month_end_dates",
            "default_psy_nobs"]
+
+
+# --------------------------------------------------------------------------- status tables
+
+
+def bubble_status(levels: pd.DataFrame, lppls_windows: tuple[int, ...] | None = None,
+                  labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Current PSY and LPPLS status per column of ``levels`` (a basket or series per column).
+
+    PSY is :func:`analysis.bubbles.psy.explosive_now`: BSADF, its 95% critical value, the
+    margin between them, whether an episode is ongoing and since when. LPPLS is the
+    multi-window confidence (positive bubbles) at the last date, for series of 130 or more
+    prices. ``labels`` maps column names to display names (the ``basket`` column keeps the id).
+    """
+    rows = []
+    for name in levels.columns:
+        s = levels[name].dropna()
+        now = _psy.explosive_now(s.rename(name))
+        if now is None:
+            continue
+        conf = _lppls.confidence(s, windows=lppls_windows) if len(s) >= 130 else None
+        rows.append({
+            "basket": name, "label": (labels or {}).get(name, name),
+            "as_of": s.index[-1].date().isoformat(), "nobs": now.nobs,
+            "bsadf": round(now.bsadf, 3), "cv95": round(now.cv95, 3), "margin": round(now.margin, 3),
+            "explosive": now.explosive, "gsadf": round(now.gsadf, 3), "gsadf_cv95": round(now.gsadf_cv95, 3),
+            "episode_start": now.episode_start.date().isoformat() if now.episode_start is not None else None,
+            "lppls_confidence": round(float(conf.table["pos_conf"].iloc[-1]), 3) if conf is not None else None,
+        })
+    return pd.DataFrame(rows)
+
+
+def runup_table(levels: pd.DataFrame, market: pd.Series | None, closes: pd.DataFrame | None = None,
+                min_obs: int = 300) -> pd.DataFrame:
+    """Latest Greenwood-Shleifer-You run-up status per column of ``levels`` (and of ``closes``):
+    two-year return, net of the market, and the rule's flag. Empty without a market series."""
+    if market is None:
+        return pd.DataFrame()
+    frames = [levels] + ([closes] if closes is not None else [])
+    rows = []
+    for frame in frames:
+        for col in frame.columns:
+            s = frame[col].dropna()
+            if len(s) < min_obs:
+                continue
+            last = _runup.runup(s, market).latest
+            rows.append({"series": col, "as_of": s.index[-1].date().isoformat(),
+                         "two_year_return": float(last["raw_return"]), "net_of_market": float(last["net_return"]),
+                         "run_up_flag": bool(last["flag"])})
+    return pd.DataFrame(rows)

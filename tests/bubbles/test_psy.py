@@ -437,3 +437,74 @@ def test_panel_bootstrap_is_deterministic_across_threads():
     many = psy.panel_critical_values(df, nrep=40, seed=5)
     assert_allclose(one.bsadf_panel_cv.to_numpy(), many.bsadf_panel_cv.to_numpy(), rtol=0, atol=0)
     assert one.bsadf_panel_cv.shape == (80 - psy.psy_minw(80), 3)
+
+
+# -- one "explosive now" ----------------------------------------------------------------------
+
+
+def test_table_nobs_picks_the_largest_committed_table_not_above_the_length():
+    assert psy.table_nobs(99) == 0
+    assert psy.table_nobs(100) == 100
+    assert psy.table_nobs(399) == 200
+    assert psy.table_nobs(1599) == 800
+    assert psy.table_nobs(25_000) == 1600
+    for n in psy.DEFAULT_TABLE_N:  # every rule length has a committed table: nothing is simulated
+        assert psy.critical_values(n).source.endswith(".json")
+
+
+def test_explosive_now_equals_psy_on_the_last_table_length_of_log_prices():
+    rng = np.random.default_rng(5)
+    dates = pd.bdate_range("2015-01-01", periods=950)
+    prices = pd.Series(np.exp(_bubble(950, 780, 949, rng, alpha=0.5) / 100), dates, name="X")
+    now = psy.explosive_now(prices)
+    assert now.nobs == 800 and now.last_date == dates[-1] and now.name == "X"
+    # the slow, obvious version: truncate by hand, test, date-stamp with the committed table
+    y = np.log(prices.iloc[-800:])
+    res = psy.radf(y)
+    cv = psy.critical_values(800)
+    episodes = psy.datestamp(res, cv).table
+    assert now.bsadf == pytest.approx(float(res.bsadf.iloc[-1]), abs=1e-12)
+    assert now.cv95 == pytest.approx(float(cv.bsadf_cv[0.95].iloc[-1]), abs=1e-12)
+    assert now.margin == pytest.approx(now.bsadf - now.cv95, abs=1e-12)
+    assert now.gsadf == pytest.approx(res.gsadf, abs=1e-12)
+    pd.testing.assert_frame_equal(now.episodes.table, episodes)
+    # a bubble running to the last date: an ongoing episode that started after the planted start
+    assert now.explosive and now.rejected
+    assert dates[780] <= now.episode_start <= dates[-1]
+    # datestamp without critical values falls back to the committed table for the sample size
+    pd.testing.assert_frame_equal(psy.datestamp(res).table, episodes)
+
+
+def test_explosive_now_on_random_walks_is_rare_and_needs_the_gate_and_duration():
+    rng = np.random.default_rng(17)
+    dates = pd.bdate_range("2010-01-01", periods=450)
+    flags, above_only = 0, 0
+    nsim = 300
+    for _ in range(nsim):
+        now = psy.explosive_now(pd.Series(np.exp(np.cumsum(rng.normal(0, 0.01, 450))), dates))
+        flags += now.explosive
+        above_only += now.margin > 0
+        assert now.nobs == 400
+        assert not now.explosive or (now.margin > 0 and now.rejected)
+    # an ongoing episode needs GSADF to reject (5% of null series) and BSADF above its value at
+    # the last date for floor(log 400) = 5 days: far rarer than BSADF above its value on one day
+    # (measured: 1.0% of series flagged, 5.0% with a positive margin). 3 binomial s.e. above 5%
+    # is 8.8%: the flag rate must stay under it.
+    assert flags / nsim <= 0.088, flags
+    assert flags < above_only
+
+
+def test_explosive_now_rejects_damaged_prices_and_short_series():
+    dates = pd.bdate_range("2020-01-01", periods=120)
+    good = pd.Series(np.linspace(100, 120, 120), dates, name="NVDA")
+    assert psy.explosive_now(good.iloc[:99]) is None
+    bad = good.copy()
+    bad.iloc[50] = np.inf
+    with pytest.raises(ParameterError, match="NVDA: price inf"):
+        psy.explosive_now(bad)
+    bad.iloc[50] = -1.0
+    with pytest.raises(ParameterError, match="not a finite positive number"):
+        psy.explosive_now(bad)
+    with_gap = good.copy()
+    with_gap.iloc[50] = np.nan  # a missing day is dropped, not an error
+    assert psy.explosive_now(with_gap).nobs == 100

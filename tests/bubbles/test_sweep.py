@@ -28,7 +28,7 @@ def _universe() -> tuple[dict[str, pd.Series], pd.Series]:
 
 
 # small enough for CI: 2 month-ends x 3 windows, PSY on 400 obs (a committed cv table)
-CONFIG = S.SweepConfig(lppls_months=2, lppls_windows=(250, 200, 150), psy_nobs=400)
+CONFIG = S.SweepConfig(lppls_months=2, lppls_windows=(250, 200, 150))
 
 
 def runup_only(task: S.TickerTask) -> S.TickerResult:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import markets as K
+from analysis import baskets as K
 from analysis.data import market as M
 from analysis.data.prices_import import import_prices
 from analysis.errors import ParameterError
@@ -193,26 +193,6 @@ def test_rolling_volatility_against_numpy():
     assert np.isnan(v2.iloc[150]) and v2.iloc[151:].notna().all()
     with pytest.raises(ParameterError):
         K.rolling_volatility(s, window=1)
-
-
-def test_capex_intensity_by_hand():
-    q = pd.to_datetime(["2024-12-31", "2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"])
-    f = pd.DataFrame({"ticker": ["MSFT"] * 5 + ["META"] * 2,
-                      "period_end": list(q) + [q[3], q[4]],
-                      "capex_usd": [10, 20, 30, 40, 50, 5, 7.0],
-                      "revenue_usd": [100, 100, 100, 100, 100, 50, 70.0]})
-    ci = K.capex_intensity(f)
-    msft = ci.table[ci.table["ticker"] == "MSFT"].set_index("period_end")
-    np.testing.assert_allclose(msft["ratio"], [0.1, 0.2, 0.3, 0.4, 0.5], rtol=1e-15)
-    assert msft["ttm_ratio"].iloc[:3].isna().all()
-    assert msft["ttm_ratio"].iloc[3] == pytest.approx(100 / 400, rel=1e-15)
-    assert msft["ttm_ratio"].iloc[4] == pytest.approx(140 / 400, rel=1e-15)
-    combined = ci.combined.set_index("quarter")
-    assert combined.loc[pd.Period("2025Q4"), "ratio"] == pytest.approx(57 / 170, rel=1e-15)
-    assert combined.loc[pd.Period("2025Q4"), "companies"] == 2
-    # A missing quarter breaks the trailing window instead of summing five months of data.
-    gap = f[(f["ticker"] == "MSFT") & (f["period_end"] != q[1])]
-    assert K.capex_intensity(gap).table["ttm_ratio"].isna().all()
 
 
 def test_valuation_snapshot_by_hand():

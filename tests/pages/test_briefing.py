@@ -1,4 +1,5 @@
-"""The briefing's generated text agrees with metrics.json, and data-derived strings are escaped."""
+"""The briefing page: its text agrees with metrics.json, data strings are escaped, and with real
+market data it shows the market sections and the dot-com back-test."""
 
 from __future__ import annotations
 
@@ -7,89 +8,26 @@ import json
 import re
 
 import pandas as pd
-import pytest
 
-from analysis import briefing as B
 from analysis import config
 from analysis import params as P
 from analysis.reporting.execute import run_notebook
-
-NUMBER = re.compile(r"[-+]?\$?\d[\d,]*(?:\.\d+)?(?:%| bn)?")
-
-
-def _leaves(obj, out=None):
-    out = [] if out is None else out
-    if isinstance(obj, dict):
-        for v in obj.values():
-            _leaves(v, out)
-    elif isinstance(obj, list):
-        for v in obj:
-            _leaves(v, out)
-    else:
-        out.append(obj)
-    return out
-
-
-def allowed_tokens(metrics: dict) -> set[str]:
-    """Every way the text generators format a metric value (and the keys, which hold years)."""
-    tokens = set()
-    keys = json.dumps(metrics)
-    tokens.update(re.findall(r"\d+", keys))  # years and dates appear as keys and values
-    for v in _leaves(metrics):
-        if isinstance(v, bool) or v is None:
-            continue
-        if isinstance(v, (int, float)):
-            tokens.update({f"{v:.1f}", f"{v:+.1f}", f"{v:.2f}", f"{v:+.2f}", f"{v:.3f}", f"{v:.0f}", str(v),
-                           B.pct(v), B.usd_bn(v), f"{v:.0%}"})
-        else:
-            tokens.update(re.findall(r"\d+", str(v)))
-    return tokens
-
-
-#: Fixed parts of sentences, not data: the score scale, interval levels, the back-test's thresholds.
-SCALE_CONSTANTS = {"100", "90%", "95%", "50", "30%", "12"}
-
-
-def assert_numbers_come_from(text: str, metrics: dict):
-    allowed = allowed_tokens(metrics) | SCALE_CONSTANTS
-    for token in NUMBER.findall(text):
-        bare = token.lstrip("+").rstrip(".")
-        candidates = {token, bare, bare.replace("$", "").replace(" bn", ""), f"${bare.lstrip('$')}"}
-        if token.startswith("$"):
-            candidates.add(token if token.endswith(" bn") else token + " bn")
-        assert candidates & allowed or all(part in allowed for part in re.findall(r"\d+", bare)), \
-            f"number {token!r} in the text is not a metric value: {text}"
+from analysis.sections.funding import funding_headline
+from analysis.sections.risk import risk_headline
+from analysis.sections.spending import spending_headline
+from tests.sections.textcheck import assert_numbers_come_from
 
 
 def test_generated_text_uses_only_metric_values(briefing_run):
     metrics = json.loads((briefing_run.folder / "metrics.json").read_text())
-    assert_numbers_come_from(B.funding_headline(metrics, "broad"), metrics)
-    shown = [B.risk_headline(metrics, "broad")]  # the texts the briefing displays
+    shown = [risk_headline(metrics, "broad"), funding_headline(metrics, "broad")]  # the texts the briefing displays
     if metrics.get("spending"):
-        shown.append(B.spending_headline(metrics["spending"]))
+        shown.append(spending_headline(metrics["spending"]))
     page = html.unescape(briefing_run.html.read_text())
     for text in shown:
         assert_numbers_come_from(text, metrics)
         # the very sentence regenerated from metrics.json is the one in the HTML briefing
         assert re.sub(r"[*_\\`]", "", text)[:60] in re.sub(r"<[^>]+>", "", page)
-
-
-def test_text_check_fails_on_a_number_not_in_metrics():
-    metrics = {"risk_scores": {"LLM (broad)": {"score": 44.5, "change": -0.4, "as_of": "2026-06-23", "coverage": 0.9}}}
-    assert_numbers_come_from(B.risk_headline(metrics), metrics)
-    with pytest.raises(AssertionError):
-        assert_numbers_come_from("The score is 51.3 out of 100.", metrics)
-
-
-def test_spending_headline_on_the_bundled_ledger():
-    from analysis.data.ledger import load_dataset, load_ledger
-
-    data = load_ledger()
-    p = {"start_year": 2019, "as_of": "2026-06-30", "definition": "broad", "infra_llm_share": 0.5,
-         "capex_llm_share": 0.5}
-    section = B.spending_section(data, p, load_dataset("market_totals"), load_dataset("hyperscaler_financials"))
-    assert section.metrics["share_model"]["definition"] == "broad"
-    assert_numbers_come_from(section.text, section.metrics)
 
 
 EVIL_NAME = '<script>alert("pwned")</script> Labs'
@@ -133,9 +71,11 @@ def test_briefing_with_market_data_and_the_nasdaq_backtest(tmp_path):
     values = P.resolve(config.DEFAULT_BRIEFING, {"as_of": "2026-08-21"})
     run = run_notebook(config.DEFAULT_BRIEFING, values, as_of="2026-08-21", reports_root=tmp_path / "reports")
     metrics = json.loads((run.folder / "metrics.json").read_text())
-    assert "LLM-exposed" in metrics["bubble_status"]
-    status = metrics["bubble_status"]["LLM-exposed"]
-    assert {"bsadf", "cv95", "explosive", "episode_start", "lppls_confidence"} <= set(status)
+    assert "llm_exposed" in metrics["bubble_status"]
+    status = metrics["bubble_status"]["llm_exposed"]
+    assert {"bsadf", "cv95", "margin", "explosive", "episode_start", "lppls_confidence"} <= set(status)
+    assert status["margin"] == round(status["bsadf"] - status["cv95"], 3) or \
+        abs(status["margin"] - (status["bsadf"] - status["cv95"])) < 2e-3
     assert metrics["freshness"]["Market data"].startswith("Market data as of 2026-08-21")
     bt = metrics["backtest"]
     assert bt["peak_date"] == "2000-03-10"  # NASDAQ's closing high of the dot-com bubble
@@ -144,3 +84,22 @@ def test_briefing_with_market_data_and_the_nasdaq_backtest(tmp_path):
     assert isinstance(bt["false_alarms"], list)
     page = run.html.read_text()
     assert "dot-com" in page and "false alarms" in page
+    assert "llm_exposed" not in re.sub(r"<script.*?</script>", "", page, flags=re.S)  # display names only
+
+
+def test_early_as_of_dates_build_a_briefing_that_says_what_is_missing():
+    """Regression (reliability issue, bug 6): an as-of date in 2019 or early 2020 crashed the risk
+    code with "operation 'truediv' not supported for dtype 'str'"; it must build and say why the
+    score is missing, and a date before the ledger's first round must fail with a clear message."""
+    import pytest
+
+    from analysis.errors import ParameterError
+    from analysis.pages import briefing
+
+    common = dict(ledger="", period="quarter", definition="broad", infra_llm_share=0.5, capex_llm_share=0.5,
+                  risk_weights={}, llm_valuation_haircut=0.5, llm_funding_drop=0.5, capex_cut=0.3, offline=True)
+    b = briefing.build(as_of="2019-06-30", start_year=2019, **common)
+    assert "llm_broad" not in b.metrics["risk_scores"]       # too early for a score, and no crash
+    assert "not shown" in b.spending.text
+    with pytest.raises(ParameterError, match="no round with a disclosed amount"):
+        briefing.build(as_of="2016-06-30", start_year=2015, **common)

@@ -1,8 +1,9 @@
-"""Market analytics: segment basket indices, relative strength, drawdowns, volatility, capex.
+"""Listed baskets: segment basket indices, relative strength, drawdowns, volatility, capex, and
+the market context a page loads (the taxonomy's baskets from the cached universe).
 
-Every function takes tidy frames (as :func:`analysis.data.market.load_universe` returns them)
-or plain series and returns a frozen result with ``summary()``; nothing here reads files or the
-network.
+Every analytic takes tidy frames (as :func:`analysis.data.market.load_universe` returns them)
+or plain series and returns a frozen result with ``summary()``. Only :func:`market_context`
+reads the cache (never the network unless asked), so the pages load market data in one place.
 
 Dates
 -----
@@ -474,75 +475,6 @@ def rolling_volatility(levels: pd.Series | pd.DataFrame, window: int | None = No
 # --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class CapexIntensity:
-    """Capex / revenue per company and quarter, and trailing four quarters.
-
-    ``table`` is tidy: ``ticker``, ``period_end``, ``capex_usd``, ``revenue_usd``, ``ratio``,
-    ``ttm_ratio`` (sum of the last four quarters' capex over their revenue; NaN until four
-    consecutive quarters exist). ``combined`` sums all companies per quarter over the companies
-    reporting both figures that quarter (``companies`` counts them).
-    """
-
-    table: pd.DataFrame
-    combined: pd.DataFrame
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def summary(self) -> pd.DataFrame:
-        latest = self.table.sort_values("period_end").groupby("ticker").tail(1)
-        return latest[["ticker", "period_end", "capex_usd", "revenue_usd", "ratio", "ttm_ratio"]].reset_index(drop=True)
-
-    def _repr_html_(self) -> str:
-        return self.summary().to_html(index=False, float_format=lambda x: f"{x:,.3g}")
-
-
-def capex_intensity(fundamentals: pd.DataFrame, tickers: Sequence[str] | None = None) -> CapexIntensity:
-    """Capex intensity of the hyperscalers (or any companies) from quarterly fundamentals.
-
-    Parameters
-    ----------
-    fundamentals : DataFrame
-        Tidy ``ticker``, ``period_end``, ``capex_usd`` (positive spending), ``revenue_usd``
-        (``Universe.fundamentals`` or the curated ``hyperscaler_financials`` renamed).
-    tickers : sequence of str, optional
-        Companies to keep (default all).
-
-    Notes
-    -----
-    Four quarters count as consecutive when their period ends are 80-100 days apart; a gap
-    (a missing quarter) leaves the trailing ratio NaN rather than summing a different span.
-    Yahoo reports only the last ~5 quarters, so ``ttm_ratio`` exists for the latest one or two.
-    """
-    needed = {"ticker", "period_end", "capex_usd", "revenue_usd"}
-    if missing := needed - set(fundamentals.columns):
-        raise ParameterError(f"fundamentals need columns {sorted(needed)} (missing {sorted(missing)})")
-    f = fundamentals[list(needed)].copy()
-    if tickers is not None:
-        f = f[f["ticker"].isin(list(tickers))]
-    f = f.dropna(subset=["capex_usd", "revenue_usd"])
-    f = f[f["revenue_usd"] > 0].sort_values(["ticker", "period_end"]).reset_index(drop=True)
-    f["ratio"] = f["capex_usd"] / f["revenue_usd"]
-    ttm = []
-    for _, g in f.groupby("ticker", sort=False):
-        gaps = g["period_end"].diff().dt.days
-        regular = gaps.between(80, 100)
-        run = regular.rolling(3).sum().eq(3)  # the three gaps inside a four-quarter window
-        cap = g["capex_usd"].rolling(4).sum()
-        rev = g["revenue_usd"].rolling(4).sum()
-        ttm.append((cap / rev).where(run))
-    f["ttm_ratio"] = pd.concat(ttm) if ttm else pd.Series(dtype="float64")
-    quarter = f["period_end"].dt.to_period("Q")
-    combined = f.groupby(quarter).agg(capex_usd=("capex_usd", "sum"), revenue_usd=("revenue_usd", "sum"),
-                                      companies=("ticker", "nunique"))
-    combined["ratio"] = combined["capex_usd"] / combined["revenue_usd"]
-    combined = combined.rename_axis("quarter").reset_index()
-    notes = []
-    if not f.empty and f["ttm_ratio"].isna().all():
-        notes.append("no company has four consecutive quarters: trailing ratios are empty")
-    return CapexIntensity(f[["ticker", "period_end", "capex_usd", "revenue_usd", "ratio", "ttm_ratio"]],
-                          combined, tuple(notes))
-
-
-@dataclass(frozen=True)
 class Valuation:
     """Market cap and price-to-sales per ticker at the last common price date.
 
@@ -565,6 +497,9 @@ def valuation_snapshot(prices: pd.DataFrame, fundamentals: pd.DataFrame, as_of=N
 
     Notes
     -----
+    A *current* value only: yfinance returns about five quarters of fundamentals, so there is
+    no price-to-sales history to compare with (the risk score's ``price_to_sales`` indicator is
+    fed from this snapshot where fundamentals are cached, and left out of past quarters).
     Revenue is in the reporting currency (TSM reports TWD) and ADR prices meet ordinary-share
     counts, so the P/S of a non-US filer is not comparable without a conversion this function
     does not attempt.
@@ -584,3 +519,77 @@ def valuation_snapshot(prices: pd.DataFrame, fundamentals: pd.DataFrame, as_of=N
                      "shares_outstanding": shares.get(r.ticker, np.nan), "market_cap": cap,
                      "ttm_revenue": ttm, "price_to_sales": cap / ttm if ttm and ttm > 0 else np.nan})
     return Valuation(pd.DataFrame(rows))
+
+
+# --------------------------------------------------------------------------------------------
+# The taxonomy's baskets from the cached universe, as the pages load them
+# --------------------------------------------------------------------------------------------
+
+
+def basket_members(tickers: pd.DataFrame, basket_id: str) -> list[str]:
+    """Tickers of ``data/tickers.csv`` in the basket's ticker segments (benchmarks never)."""
+    from analysis.data.taxonomy import load_taxonomy
+
+    segments = load_taxonomy().basket(basket_id).ticker_segments
+    rows = tickers[tickers["segment"].isin(segments) & ~tickers["is_benchmark"].astype(bool)]
+    return rows["ticker"].tolist()
+
+
+def taxonomy_baskets(universe) -> pd.DataFrame:
+    """Equal-weighted levels (date x basket id) of every taxonomy basket with priced members."""
+    from analysis.data.taxonomy import load_taxonomy
+
+    levels = {}
+    have = set(universe.prices["ticker"].unique())
+    for b in load_taxonomy().baskets:
+        members = [t for t in basket_members(universe.tickers, b.id) if t in have]
+        if members:
+            levels[b.id] = basket_index(universe.prices, members, name=b.id).level
+    return pd.DataFrame(levels).sort_index()
+
+
+def close_series(universe, ticker: str) -> pd.Series | None:
+    """One ticker's closes from the universe (None when it is not priced)."""
+    p = universe.prices
+    s = p.loc[p["ticker"] == ticker].set_index("date")["close"]
+    return s.sort_index().rename(ticker) if len(s) else None
+
+
+@dataclass(frozen=True)
+class MarketContext:
+    """Market data for a page: basket levels (date x basket id; empty without data), the market
+    benchmark's closes, the freshness banner and the cache status table."""
+
+    levels: pd.DataFrame
+    benchmark: pd.Series | None
+    banner: str
+    as_of_text: str
+    status_table: pd.DataFrame
+    universe: object = None
+
+    @property
+    def available(self) -> bool:
+        return not self.levels.empty
+
+    def summary(self) -> pd.DataFrame:
+        return self.status_table
+
+
+def market_context(as_of: str, offline: bool) -> MarketContext:
+    """Load the cached universe (refreshing first unless ``offline``) and build the taxonomy's
+    baskets. Any market-data problem degrades to "no market data" with the reason in the banner."""
+    from analysis.data.market import load_universe
+    from analysis.data.taxonomy import load_taxonomy
+    from analysis.errors import AIBubbleError
+
+    try:
+        universe = load_universe(as_of=as_of, fetch=not offline)
+    except AIBubbleError as exc:
+        return MarketContext(pd.DataFrame(), None, f"No market data: {exc}", "none", pd.DataFrame())
+    status = universe.status
+    if not universe.available:
+        return MarketContext(pd.DataFrame(), None, status.banner, "none", status.summary(), universe)
+    last = status.last_date
+    return MarketContext(taxonomy_baskets(universe), close_series(universe, load_taxonomy().market_benchmark),
+                         status.banner, last.date().isoformat() if last is not None else "none",
+                         status.summary(), universe)

@@ -1,0 +1,81 @@
+"""The bubble-risk briefing (``notebooks/briefings/bubble-risk.ipynb``): every section built from
+the notebook's validated parameters, and the metrics that go to ``metrics.json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.baskets import MarketContext
+from analysis.data.ledger import Ledger
+from analysis.sections import Section
+from analysis.spending import FundingByDomain, LLMShare
+
+DEFINITIONS = ("narrow", "broad", "attributed")
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """Everything the briefing shows, computed once."""
+
+    as_of: str
+    definition: str
+    data: Ledger
+    market: MarketContext
+    funding: FundingByDomain        # at the chosen period, for the funding chart
+    shares: tuple[LLMShare, ...]    # yearly LLM share under each definition
+    spending: Section
+    risk: Section
+    backtest: Section
+    metrics: dict
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([{"as_of": self.as_of, "definition": self.definition, "rounds": len(self.data.rounds),
+                              "market_data": self.market.available}])
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html(index=False)
+
+
+def build(*, as_of: str, ledger: str, period: str, definition: str, infra_llm_share: float,
+          capex_llm_share: float, start_year: int, risk_weights: dict, llm_valuation_haircut: float,
+          llm_funding_drop: float, capex_cut: float, offline: bool) -> Briefing:
+    """Build the briefing from the notebook's validated parameters (``analysis.params.validate``;
+    their defaults live in the notebook's parameters cell only)."""
+    from analysis import baskets, spending
+    from analysis.data.ledger import load_dataset, load_ledger
+    from analysis.errors import ParameterError
+    from analysis.sections.backtest import backtest_section
+    from analysis.sections.funding import funding_metrics
+    from analysis.sections.risk import risk_section
+    from analysis.sections.spending import spending_section
+
+    data = load_ledger(ledger or None, as_of=as_of)
+    lab = load_dataset("lab_financials")
+    start = f"{start_year}-01-01"
+    try:
+        funding = spending.funding_by_domain(data.rounds, period, start=start, end=as_of)
+        yearly = spending.funding_by_domain(data.rounds, "year", start=start, end=as_of)
+    except ValueError:
+        raise ParameterError(f"as_of {as_of}, start_year {start_year}: the ledger has no round with a disclosed "
+                             f"amount from {start_year} to {as_of}") from None
+    shares = tuple(spending.llm_share(yearly, d, infra_llm_share=infra_llm_share) for d in DEFINITIONS)
+    capex = spending.capex_flows(load_dataset("hyperscaler_financials"), capex_llm_share)
+    spend = spending_section(data, as_of=as_of, start_year=start_year, definition=definition,
+                             infra_llm_share=infra_llm_share, capex=capex,
+                             market_totals=load_dataset("market_totals"))
+    market = baskets.market_context(as_of, offline=offline)
+    risk = risk_section(data, as_of=as_of, definition=definition, lab_financials=lab, capex=capex, market=market,
+                        share_model=spend.model, risk_weights=risk_weights,
+                        llm_valuation_haircut=llm_valuation_haircut, llm_funding_drop=llm_funding_drop,
+                        capex_cut=capex_cut)
+    backtest = backtest_section()
+    metrics = funding_metrics(data, yearly, list(shares))
+    metrics.update(risk.metrics)
+    metrics["spending"] = spend.metrics
+    metrics["backtest"] = backtest.metrics
+    metrics["freshness"] = {"Funding ledger": f"{data.source}, last round {metrics['ledger']['last_round_date']}",
+                            "Market data": market.banner}
+    metrics["banners"] = [] if market.available and "stale" not in market.banner else [market.banner]
+    return Briefing(as_of, definition, data, market, funding, shares, spend, risk, backtest, metrics)
