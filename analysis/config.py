@@ -25,6 +25,7 @@ DATASET_FILES = {
     "market_totals": DATA_DIR / "market_totals.csv",
     "tickers": DATA_DIR / "tickers.csv",
     "fx_rates": DATA_DIR / "fx_rates.csv",
+    "reference_points": DATA_DIR / "reference_points.csv",
 }
 
 DEFAULT_BRIEFING = BRIEFINGS_DIR / "bubble-risk.ipynb"

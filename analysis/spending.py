@@ -199,7 +199,8 @@ def published_totals(market_totals: pd.DataFrame, metric: str = COVERAGE_METRIC,
     full_year = rows[(rows["period_start"].dt.month == 1) & (rows["period_start"].dt.day == 1)
                      & (rows["period_end"].dt.month == 12) & (rows["period_end"].dt.day == 31)
                      & (rows["period_start"].dt.year == rows["period_end"].dt.year)]
-    latest = full_year.sort_values("source_date").groupby(
+    # Undated rows sort first, so a dated report of the same publisher and year always wins.
+    latest = full_year.sort_values("source_date", na_position="first").groupby(
         [full_year["period_start"].dt.year.rename("year"), "publisher"]).tail(1)
     return pd.DataFrame({
         "year": latest["period_start"].dt.year.to_numpy(),

@@ -135,3 +135,33 @@ def test_cli_validate_checks_every_file_and_guesses_from_the_header(tmp_path, ca
     (good / "notes.csv").write_text("a,b\n1,2\n")
     assert main(["validate", str(good / "notes.csv")]) == 1
     assert "cannot tell which dataset" in capsys.readouterr().err
+
+
+def test_reference_points_schema_reports_each_bad_row(tmp_path):
+    head = ("id,category,subject,metric,value,unit,period,low,high,definition,source_url,source_title,"
+            "source_publisher,source_date,notes")
+    good = "a_b,drawdown,X,m,-0.5,fraction,2000,,,d,https://e.org/a,T,P,2020-01-01,"
+    rows = [
+        good,
+        "bad_cat,bubble,X,m,1,ratio,2000,,,d,https://e.org/a,T,P,,",           # line 3: category
+        "no_value,other,X,m,,ratio,2000,1,,d,https://e.org/a,T,P,,",            # line 4: no value, no range
+        "upside_down,other,X,m,,ratio,2000,3,2,d,https://e.org/a,T,P,,",        # line 5: low > high
+        "big_share,supplier_exposure,X,m,1.5,fraction,2000,,,d,https://e.org/a,T,P,,",  # line 6
+        "no_url,other,X,m,1,ratio,2000,,,d,www.e.org,T,P,,",                    # line 7: not http(s)
+        "Bad-Id,other,X,m,1,ratio,2000,,,d,https://e.org/a,T,P,,",              # line 8: id format
+        good,                                                                   # line 9: duplicate id
+    ]
+    path = tmp_path / "reference_points.csv"
+    path.write_text("\n".join([head, *rows]) + "\n")
+    with pytest.raises(DataValidationError) as err:
+        read_table(path, "reference_points")
+    found = {(p.line, p.column) for p in err.value.problems}
+    assert {(3, "category"), (7, "source_url"), (8, "id"), (9, "id")} <= found
+    text = "\n".join(str(p) for p in err.value.problems)
+    for message in ("needs a value or a low-high range", "low is above high", "a fraction must lie in [-1, 1]"):
+        assert message in text
+    # the good row is blamed only for sharing its id with line 9
+    assert all("unique" in str(p) for p in err.value.problems if p.line == 2)
+    ok = tmp_path / "ok.csv"
+    ok.write_text(head + "\n" + good + "\n")
+    assert read_table(ok, "reference_points").loc[0, "value"] == -0.5

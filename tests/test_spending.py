@@ -186,3 +186,12 @@ def test_share_model_runs_on_the_bundled_ledger():
     assert len(model.forecast) == 8
     assert model.break_result.first_post_period == "2023Q1"
     assert set(model.diagnostics["test"].str.split(" ").str[0]) == {"Ljung-Box", "Jarque-Bera"}
+
+
+def test_undated_report_never_supersedes_a_dated_one():
+    totals = load_dataset("market_totals", FIXTURES / "market_totals.csv")
+    undated = totals.iloc[[0]].assign(value=9e9, source_date=pd.NaT)  # PubA 2023, no page date
+    published = S.published_totals(pd.concat([undated, totals], ignore_index=True)).set_index(["year", "publisher"])
+    assert published.loc[(2023, "PubA"), "published_usd"] == 3e9
+    only_undated = S.published_totals(undated).set_index(["year", "publisher"])
+    assert only_undated.loc[(2023, "PubA"), "published_usd"] == 9e9  # used when it is all there is

@@ -88,6 +88,8 @@ class HyperscalerFinancials(_Sourced):
     calendar_quarter: Series[int] = pa.Field(isin=[1, 2, 3, 4])
     period_end: Series[pd.Timestamp] = pa.Field()
     capex_usd: Series[float] = pa.Field(nullable=True, ge=0)
+    # Property and equipment acquired under finance leases (Amazon, Meta, Microsoft report it).
+    finance_lease_additions_usd: Series[float] = pa.Field(nullable=True, ge=0)
     revenue_usd: Series[float] = pa.Field(nullable=True, gt=0)
     operating_cash_flow_usd: Series[float] = pa.Field(nullable=True)
     source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
@@ -95,6 +97,9 @@ class HyperscalerFinancials(_Sourced):
 
 
 class MarketTotals(_Sourced):
+    # Undated relay pages leave the date empty (their notes say so); such a row never supersedes
+    # a dated report of the same publisher and year (spending.published_totals).
+    source_date: Series[pd.Timestamp] = pa.Field(nullable=True)
     publisher: Series[str] = pa.Field(str_length={"min_value": 1})
     metric: Series[str] = pa.Field(str_matches=r"^[a-z0-9_]+$")
     scope: Series[str] = pa.Field(str_length={"min_value": 1})
@@ -180,3 +185,47 @@ class FxRates(_Sourced):
 
 
 SCHEMAS["fx_rates"] = FxRates
+
+
+#: Kinds of historical reference point in ``data/reference_points.csv``.
+REFERENCE_CATEGORIES = ["valuation_multiple", "capex", "drawdown", "supplier_exposure", "runup_rule", "other"]
+REFERENCE_UNITS = ["ratio", "fraction", "usd", "percent", "percent_points", "count"]
+
+
+class ReferencePoints(_Sourced):
+    """Sourced historical yardsticks (dot-com and 2021 valuations, telecom capex, drawdowns, supplier
+    exposure, the Greenwood-Shleifer-You run-up rule) that the verdict and stress sections compare with."""
+
+    # Undated pages leave the date empty and say so in notes.
+    source_date: Series[pd.Timestamp] = pa.Field(nullable=True)
+    id: Series[str] = pa.Field(unique=True, str_matches=r"^[a-z0-9]+(_[a-z0-9]+)*$")
+    category: Series[str] = pa.Field(isin=REFERENCE_CATEGORIES)
+    subject: Series[str] = pa.Field(str_length={"min_value": 1})
+    metric: Series[str] = pa.Field(str_length={"min_value": 1})
+    value: Series[float] = pa.Field(nullable=True)
+    unit: Series[str] = pa.Field(isin=REFERENCE_UNITS)
+    period: Series[str] = pa.Field(str_length={"min_value": 4})
+    low: Series[float] = pa.Field(nullable=True)
+    high: Series[float] = pa.Field(nullable=True)
+    definition: Series[str] = pa.Field(str_length={"min_value": 1})
+    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
+    notes: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(error="a reference point needs a value or a low-high range")
+    def has_value_or_range(cls, df: pd.DataFrame) -> pd.Series:
+        return df["value"].notna() | (df["low"].notna() & df["high"].notna())
+
+    @pa.dataframe_check(error="low is above high, or the value lies outside low-high")
+    def range_is_ordered(cls, df: pd.DataFrame) -> pd.Series:
+        ordered = df["low"].isna() | df["high"].isna() | (df["low"] <= df["high"])
+        above = df["value"].isna() | df["low"].isna() | (df["value"] >= df["low"])
+        below = df["value"].isna() | df["high"].isna() | (df["value"] <= df["high"])
+        return ordered & above & below
+
+    @pa.dataframe_check(error="a fraction must lie in [-1, 1]")
+    def fractions_are_bounded(cls, df: pd.DataFrame) -> pd.Series:
+        v = df[["value", "low", "high"]]
+        return (df["unit"] != "fraction") | ((v.abs() <= 1) | v.isna()).all(axis=1)
+
+
+SCHEMAS["reference_points"] = ReferencePoints
