@@ -50,6 +50,7 @@ def build(*, as_of: str, ledger: str, period: str, definition: str, infra_llm_sh
     from analysis.sections.funding import funding_metrics
     from analysis.sections.risk import risk_section
     from analysis.sections.spending import spending_section
+    from analysis.thesis import load_models
 
     data = load_ledger(ledger or None, as_of=as_of)
     lab = load_dataset("lab_financials")
@@ -67,7 +68,7 @@ def build(*, as_of: str, ledger: str, period: str, definition: str, infra_llm_sh
                              market_totals=load_dataset("market_totals"))
     market = baskets.market_context(as_of, offline=offline)
     risk = risk_section(data, as_of=as_of, definition=definition, lab_financials=lab, capex=capex, market=market,
-                        share_model=spend.model, risk_weights=risk_weights,
+                        models=load_models(), risk_weights=risk_weights,
                         llm_valuation_haircut=llm_valuation_haircut, llm_funding_drop=llm_funding_drop,
                         capex_cut=capex_cut)
     backtest = backtest_section()

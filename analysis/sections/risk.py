@@ -27,6 +27,7 @@ def risk_metrics(scores, thesis_result, stress_result, status: pd.DataFrame | No
                                     "coverage": round(float(r.coverage), 2)}
                         for r in latest.itertuples()},
         "thesis": thesis_result.metrics(),
+        "thesis_sensitivity": thesis_result.sensitivity_metrics(),
     }
     out["risk_summary"] = others_summary(out["risk_scores"])
     if stress_result is not None and len(stress_result.outcomes):
@@ -38,6 +39,28 @@ def risk_metrics(scores, thesis_result, stress_result, status: pd.DataFrame | No
         out["bubble_status"] = {r["basket"]: {k: v for k, v in r.items() if k not in ("basket", "label")}
                                 for r in status.to_dict("records")}
     return out
+
+
+VERDICT_WORDS = {"supported": "supported", "leaning_supported": "leaning supported", "inconclusive": "inconclusive",
+                 "leaning_contradicted": "leaning contradicted", "contradicted": "contradicted",
+                 "not_testable": "not testable"}
+
+
+def claims_table(result) -> pd.DataFrame:
+    """The claim tests as a reader's table: statement, verdict, evidence (effect and interval in
+    words), effective n, p-values raw and Holm-adjusted, and what limits the test."""
+    def fmt_p(p):
+        return "" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+    def fmt_n(n_eff):
+        return ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in n_eff.items())
+
+    rows = []
+    for c in result.claims:
+        rows.append({"Claim": f"{c.number}. {c.statement}", "Verdict": VERDICT_WORDS[c.verdict],
+                     "Evidence": c.evidence, "Effective n": fmt_n(c.n_eff), "p (raw)": fmt_p(c.p_raw),
+                     "p (Holm)": fmt_p(c.p_adjusted), "Limits": c.limits})
+    return pd.DataFrame(rows)
 
 
 def others_summary(risk_scores: dict) -> dict:
@@ -69,7 +92,7 @@ def risk_headline(metrics: dict, definition: str) -> str:
         counts = {}
         for v in verdicts.values():
             counts[v["verdict"]] = counts.get(v["verdict"], 0) + 1
-        text = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
+        text = ", ".join(f"{n} {verdict.replace('_', ' ')}" for verdict, n in sorted(counts.items()))
         parts.append(f"Of the five claims of the 'LLM bubble, not AI bubble' thesis, the data finds: {text}.")
     status = metrics.get("bubble_status", {})
     if status:
@@ -80,14 +103,15 @@ def risk_headline(metrics: dict, definition: str) -> str:
 
 
 def risk_section(data: Ledger, *, as_of: str, definition: str, lab_financials: pd.DataFrame, capex, market,
-                 share_model, risk_weights: dict, llm_valuation_haircut: float, llm_funding_drop: float,
-                 capex_cut: float) -> Section:
+                 models: pd.DataFrame | None, risk_weights: dict, llm_valuation_haircut: float,
+                 llm_funding_drop: float, capex_cut: float) -> Section:
     """Scores, thesis and stress test, with their figures and metrics.
 
-    ``market`` is a :class:`analysis.baskets.MarketContext`; ``share_model`` the spending
-    section's fitted model (None when the ledger was too thin for it).
+    ``market`` is a :class:`analysis.baskets.MarketContext`; ``models`` the Epoch AI model table
+    (None when absent: claim 3 is then not testable).
     """
-    from analysis import plots, risk, stress, thesis, valuation
+    from analysis import inference as I
+    from analysis import plots, risk, stress, thesis
     from analysis.bubbles.sweep import bubble_status
     from analysis.data.taxonomy import load_taxonomy
 
@@ -100,20 +124,14 @@ def risk_section(data: Ledger, *, as_of: str, definition: str, lab_financials: p
                                     weights=risk_weights or None)
     status = bubble_status(levels, STATUS_LPPLS_WINDOWS, {b.id: b.label for b in taxonomy.baskets}) \
         if levels is not None else None
-    pairs = valuation.priced_pairs(data.rounds)
-    multiples = valuation.revenue_multiples(data.rounds, lab_financials)
     f_channels = stress.funding_channels(data.rounds, llm)
     r_channels = stress.return_channels(levels, llm_basket) if levels is not None and llm_basket in levels else []
     c_channels = stress.capex_channels(levels, capex.quarterly["capex_usd"], [supplier_basket]) \
         if levels is not None and supplier_basket in levels else []
-    explosive = dict(zip(status["basket"], status["explosive"])) if status is not None and len(status) else None
-    claims = thesis.ThesisResult((
-        thesis.claim_valuation(pairs, multiples, llm, explosive),
-        thesis.claim_growth(data.rounds, min(data.last_round_date, pd.Timestamp(as_of)), llm),
-        thesis.claim_shift(share_model),
-        thesis.claim_contagion(data.rounds, llm, f_channels, r_channels),
-        thesis.claim_efficiency(data.rounds, lab_financials, llm),
-    ))
+    end = min(data.last_round_date, pd.Timestamp(as_of))
+    contagion = I.not_testable(4, thesis.CLAIMS[4], "contagion (being rebuilt)", "beta",
+                               "The contagion test is being rebuilt on AI-era data with a market factor.")
+    claims = thesis.run(data.rounds, lab_financials, end, contagion, models=models)
     result = stress.stress_test(f_channels + r_channels + c_channels, llm_valuation_haircut, llm_funding_drop,
                                 capex_cut)
     metrics = risk_metrics(scores, claims, result, status)
@@ -122,6 +140,6 @@ def risk_section(data: Ledger, *, as_of: str, definition: str, lab_financials: p
                "stress": plots.stress_chart(result) if len(result.outcomes) else None}
     if levels is not None:
         figures["baskets"] = plots.basket_levels_chart(levels)
-    tables = {"claims": claims.summary(), "status": status, "stress": result.outcomes,
+    tables = {"claims": claims_table(claims), "status": status, "stress": result.outcomes,
               "channels": result.channels, "latest": scores.latest()}
     return Section(metrics, risk_headline(metrics, definition), figures, tables)
