@@ -24,6 +24,8 @@ from analysis.errors import Problem
 SPLIT_TOLERANCE = 0.01
 #: Every company's notes state why it is in its domain, starting with these words.
 DOMAIN_RULE_MARK = "domain rule:"
+#: A company whose HQ no page states says so in its notes instead of guessing a country.
+COUNTRY_UNKNOWN_MARK = "country unknown:"
 #: Datasets whose rows cite a publisher that ``data/publishers.csv`` must classify.
 CITING_DATASETS = ("funding_rounds", "companies", "investors", "lab_financials", "hyperscaler_financials",
                    "market_totals", "tickers", "fx_rates", "relationships")
@@ -58,7 +60,8 @@ def derive_round_columns(rounds: pd.DataFrame, companies: pd.DataFrame | None = 
         country = out["org_name"].map(companies.drop_duplicates("name").set_index("name")["country"])
         out["country"] = country
         if regions is not None:
-            out["region"] = country.map(regions.set_index("country")["region"]).fillna("Other")
+            # A company whose HQ no page states has no region (tables show it as "unknown").
+            out["region"] = country.map(regions.set_index("country")["region"])
     return out
 
 
@@ -112,10 +115,12 @@ def check_companies(companies: pd.DataFrame, regions: pd.DataFrame | None, shown
     """Every company has a country that regions.csv maps, and notes stating its domain rule."""
     problems: list[Problem] = []
     known = set(regions["country"]) if regions is not None else None
+    unknown_ok = companies["notes"].fillna("").str.contains(COUNTRY_UNKNOWN_MARK, regex=False)
     for idx, value in companies["country"].items():
-        if pd.isna(value):
-            problems.append(Problem(shown, _line(idx), "country", None, "every company needs its HQ country"))
-        elif known is not None and value not in known:
+        if pd.isna(value) and not unknown_ok[idx]:
+            problems.append(Problem(shown, _line(idx), "country", None,
+                                    f"every company needs its HQ country (or '{COUNTRY_UNKNOWN_MARK} <why>' in notes)"))
+        elif pd.notna(value) and known is not None and value not in known:
             problems.append(Problem(shown, _line(idx), "country", value, "country not in data/regions.csv"))
     notes = companies["notes"].fillna("").str.lower()
     for idx in companies.index[~notes.str.contains(DOMAIN_RULE_MARK, regex=False)]:
