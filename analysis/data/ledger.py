@@ -253,5 +253,8 @@ def guess_dataset(path: Path) -> str | None:
             header = {name.strip() for name in next(csv.reader(fh), [])}
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
-    matches = [dataset for dataset, schema in SCHEMAS.items() if set(schema.to_schema().columns) == header]
+    # Every required column and nothing unknown (v2 optional columns may be absent).
+    matches = [dataset for dataset, schema in SCHEMAS.items()
+               if {n for n, c in schema.to_schema().columns.items() if c.required} <= header
+               <= set(schema.to_schema().columns)]
     return matches[0] if len(matches) == 1 else None
