@@ -206,7 +206,12 @@ def check_datamodel(frames: dict[str, pd.DataFrame], shown: dict[str, str]) -> l
     problems: list[Problem] = []
     regions = frames.get("regions")
     if "funding_rounds" in frames:
-        problems += check_rounds(frames["funding_rounds"], shown["funding_rounds"])
+        from analysis import config
+
+        # The bundled ledger must carry the v2 columns; a user's older ledger or import may not
+        # (the loader derives them), but its splits are checked when it has them.
+        bundled = shown["funding_rounds"] == config.display_path(config.DATASET_FILES["funding_rounds"])
+        problems += check_rounds(frames["funding_rounds"], shown["funding_rounds"], require_v2=bundled)
     if "companies" in frames:
         problems += check_companies(frames["companies"], regions, shown["companies"])
     if "relationships" in frames:
