@@ -26,6 +26,11 @@ DATASET_FILES = {
     "tickers": DATA_DIR / "tickers.csv",
     "fx_rates": DATA_DIR / "fx_rates.csv",
     "reference_points": DATA_DIR / "reference_points.csv",
+    # Data model v2 (issue #15)
+    "publishers": DATA_DIR / "publishers.csv",
+    "relationships": DATA_DIR / "relationships.csv",
+    "regions": DATA_DIR / "regions.csv",
+    "models": DATA_DIR / "models.csv",
 }
 
 DEFAULT_BRIEFING = BRIEFINGS_DIR / "bubble-risk.ipynb"

@@ -158,6 +158,8 @@ COVERAGE_METRIC = "ai_venture_funding"
 #: aggregators relaying (or re-cutting) such data; they are used, but marked "secondary".
 PRIMARY_PUBLISHERS = ("Crunchbase", "PitchBook", "CB Insights", "Dealroom", "Stanford AI Index")
 ALLOCATIONS = ("ledger_mix", "small_round_mix", "non_llm_tail")
+COVERAGE_BASIS = ("announced rounds as publishers count them: equity_cash + convertible + committed_tranche + "
+                  "in_kind_compute of companies not yet listed (no secondaries, debt or grants)")
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,8 @@ class Coverage:
     ratios: pd.DataFrame
     full_market: pd.DataFrame
     definition: str
+    #: What the ledger side counts (like-for-like with the publishers' totals).
+    basis: str = COVERAGE_BASIS
 
     def summary(self) -> pd.DataFrame:
         return self.full_market
@@ -239,7 +243,10 @@ def coverage(rounds: pd.DataFrame, market_totals: pd.DataFrame, definition: str 
     a zero tail.
     """
     taxonomy = taxonomy or load_taxonomy()
-    usable = rounds[rounds["new_money"] & rounds["raised_amount_usd"].notna()]
+    # Like-for-like with the publishers (data model v2): they count announced rounds with their
+    # tranches and compute, not secondaries, debt, grants or listed companies' raises.
+    basis = rounds["announced_money"] if "announced_money" in rounds else rounds["new_money"]
+    usable = rounds[basis & rounds["raised_amount_usd"].notna()]
     usable = usable.assign(year=usable["announced_on"].dt.year)
     by_year_domain = usable.pivot_table(index="year", columns="effective_domain", values="raised_amount_usd",
                                         aggfunc="sum", fill_value=0.0)
@@ -572,22 +579,20 @@ class Concentration:
 
 
 def concentration(rounds: pd.DataFrame, investors: pd.DataFrame, definition: str = "broad",
-                  taxonomy: Taxonomy | None = None) -> Concentration:
-    """Herfindahl across companies and domains per year, top-5 share, mega-round share, suppliers."""
+                  taxonomy: Taxonomy | None = None, relationships: pd.DataFrame | None = None) -> Concentration:
+    """Herfindahl across companies and domains per year, top-5 share, mega-round share, suppliers.
+
+    With ``relationships`` (data/relationships.csv) a parent funding its own subsidiary is not
+    counted as a supplier (analysis.deals.supplier_flags).
+    """
+    from analysis.deals import supplier_flags
+
     taxonomy = taxonomy or load_taxonomy()
     usable = rounds[rounds["new_money"] & rounds["raised_amount_usd"].notna()]
     usable = usable.assign(year=usable["announced_on"].dt.year)
-    supplier_names = {n.lower() for n in investors.loc[investors["investor_type"].isin(SUPPLIER_TYPES), "name"]}
     llm_domains = set(taxonomy.llm_domains(definition))
-
-    def has_supplier(field) -> bool:
-        return any(name.lower() in supplier_names for name in split_names(field))
-
-    usable = usable.assign(
-        supplier_led=usable["lead_investors"].map(has_supplier),
-        supplier_in=usable["lead_investors"].map(has_supplier) | usable["other_investors"].map(has_supplier),
-        is_llm=usable["effective_domain"].isin(llm_domains),
-    )
+    usable = usable.join(supplier_flags(usable, investors, relationships)).assign(
+        is_llm=usable["effective_domain"].isin(llm_domains))
     rows = []
     for year, g in usable.groupby("year"):
         total = g["raised_amount_usd"].sum()

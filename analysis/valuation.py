@@ -31,7 +31,10 @@ def priced_pairs(rounds: pd.DataFrame) -> pd.DataFrame:
             days = (second["announced_on"] - first["announced_on"]).days
             if days <= 0:
                 continue
-            raised = second["raised_amount_usd"]
+            # A split round's post-money sits on its first part; the new money behind it is the
+            # whole announced round (data model v2), not just that part.
+            total = second.get("announced_total_usd", float("nan"))
+            raised = total if pd.notna(total) else second["raised_amount_usd"]
             pre_known = pd.notna(raised) and raised < second["post_money_valuation_usd"]
             value2 = second["post_money_valuation_usd"] - (raised if pre_known else 0.0)
             ratio = value2 / first["post_money_valuation_usd"]
@@ -138,34 +141,66 @@ def segment_indices(pairs: pd.DataFrame, definition: str = "broad", period: str 
     return out
 
 
-def revenue_multiples(rounds: pd.DataFrame, lab_financials: pd.DataFrame, max_age_days: int = 366) -> pd.DataFrame:
+def revenue_multiples(rounds: pd.DataFrame, lab_financials: pd.DataFrame, max_age_days: int = 366,
+                      point_in_time: bool = True) -> pd.DataFrame:
     """Post-money valuation over the latest revenue figure known at the round's date.
 
     Revenue is the latest annualised run-rate or annual revenue dated on or before the round and
     no older than ``max_age_days`` (projections are never used: a multiple on hoped-for revenue
-    is not comparable). Company names are matched case-insensitively, and "Anysphere (Cursor)"
-    style names on either side match on the part before the bracket.
+    is not comparable). With ``point_in_time`` (the default) a figure is used only if it was
+    public by the round's date (``published_on`` <= ``announced_on``, data model v2): a figure
+    for December published in May cannot have priced a round in March. Figures without a dollar
+    value (another currency with no official rate) are never used. Company names are matched
+    case-insensitively, and "Anysphere (Cursor)" style names on either side match on the part
+    before the bracket.
     """
     def key(name: str) -> str:
         return str(name).split("(")[0].strip().lower()
 
-    revenue = lab_financials[lab_financials["metric"].isin(["annualized_run_rate", "annual_revenue"])]
-    revenue = revenue.assign(key=revenue["company"].map(key))[["key", "as_of_date", "value_usd", "metric"]]
-    priced = rounds[rounds["post_money_valuation_usd"].notna()]
-    priced = priced.assign(key=priced["org_name"].map(key))[
-        ["key", "org_name", "effective_domain", "announced_on", "post_money_valuation_usd"]]
     columns = ["org_name", "domain", "announced_on", "post_money_usd", "revenue_usd", "revenue_metric",
-               "revenue_as_of", "multiple"]
+               "revenue_as_of", "revenue_published_on", "multiple"]
+    revenue = lab_financials[lab_financials["metric"].isin(["annualized_run_rate", "annual_revenue"])
+                             & lab_financials["value_usd"].notna()]
+    published = revenue["published_on"] if "published_on" in revenue else pd.Series(pd.NaT, index=revenue.index)
+    revenue = pd.DataFrame({"key": revenue["company"].map(key), "as_of_date": revenue["as_of_date"],
+                            "published_on": published, "value_usd": revenue["value_usd"], "metric": revenue["metric"]})
+    priced = rounds[rounds["post_money_valuation_usd"].notna()]
+    priced = priced.assign(key=priced["org_name"].map(key), _row=np.arange(len(priced)))[
+        ["_row", "key", "org_name", "effective_domain", "announced_on", "post_money_valuation_usd"]]
     if priced.empty or revenue.empty:
         return pd.DataFrame(columns=columns)
-    # The latest revenue dated on or before each round, within max_age_days (merge_asof, backward).
-    merged = pd.merge_asof(
-        priced.sort_values("announced_on"), revenue.sort_values("as_of_date"),
-        left_on="announced_on", right_on="as_of_date", by="key", direction="backward",
-        tolerance=pd.Timedelta(days=max_age_days)).dropna(subset=["value_usd"])
+    pairs = priced.merge(revenue, on="key")
+    usable = (pairs["as_of_date"] <= pairs["announced_on"]) & (
+        pairs["announced_on"] - pairs["as_of_date"] <= pd.Timedelta(days=max_age_days))
+    if point_in_time:
+        usable &= pairs["published_on"].isna() | (pairs["published_on"] <= pairs["announced_on"])
+    pairs = pairs[usable]
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
+    # The latest figure per round (ties: the larger, as the earlier merge_asof kept the last row).
+    merged = pairs.sort_values(["_row", "as_of_date", "value_usd"]).groupby("_row").tail(1).sort_values(
+        ["announced_on", "_row"])
     out = pd.DataFrame({
         "org_name": merged["org_name"], "domain": merged["effective_domain"], "announced_on": merged["announced_on"],
         "post_money_usd": merged["post_money_valuation_usd"], "revenue_usd": merged["value_usd"],
         "revenue_metric": merged["metric"], "revenue_as_of": merged["as_of_date"],
+        "revenue_published_on": merged["published_on"],
         "multiple": merged["post_money_valuation_usd"] / merged["value_usd"]})
     return out[columns].reset_index(drop=True)
+
+
+def multiples_lost_to_publication(rounds: pd.DataFrame, lab_financials: pd.DataFrame,
+                                  max_age_days: int = 366) -> pd.DataFrame:
+    """Rounds whose multiple changes or disappears when only figures public at the time count.
+
+    One row per priced round whose revenue figure under the look-ahead rule (any figure dated
+    before the round) differs from the point-in-time one: ``status`` is ``lost`` (no figure was
+    public yet) or ``older_figure`` (an earlier published figure is used instead).
+    """
+    ahead = revenue_multiples(rounds, lab_financials, max_age_days, point_in_time=False)
+    pit = revenue_multiples(rounds, lab_financials, max_age_days, point_in_time=True)
+    keys = ["org_name", "announced_on", "post_money_usd"]
+    both = ahead.merge(pit[keys + ["revenue_usd", "multiple"]], on=keys, how="left", suffixes=("", "_pit"))
+    changed = both[both["revenue_usd_pit"].isna() | (both["revenue_usd_pit"] != both["revenue_usd"])]
+    return changed.assign(status=np.where(changed["revenue_usd_pit"].isna(), "lost", "older_figure")).reset_index(
+        drop=True)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.data.fx import CONVERTED_MARK, load_fx_rates, to_usd
+from analysis.data.fx import CONVERTED_MARK, ECB_CONVERTED_MARK, load_fx_rates, to_usd
 from analysis.data.ledger import read_table
 from analysis.errors import ParameterError
 
@@ -51,16 +51,20 @@ def test_negative_gap_is_a_parameter_error():
 
 def test_bundled_rates_validate_and_cover_every_converted_round():
     rates = load_fx_rates()
-    assert set(rates["source_publisher"]) == {"Federal Reserve Board (H.10)"}
+    assert set(rates["source_publisher"]) == {"Federal Reserve Board (H.10)", "European Central Bank (reference rates)"}
     rounds = read_table(config.DATASET_FILES["funding_rounds"], "funding_rounds")
-    converted = rounds[rounds["notes"].fillna("").str.contains(CONVERTED_MARK, regex=False)]
-    assert len(converted) > 0
-    got = to_usd(converted["raised_amount"], converted["raised_amount_currency"], converted["announced_on"], rates)
-    # The stored dollars are the conversion, rounded to whole dollars ...
-    np.testing.assert_allclose(converted["raised_amount_usd"].to_numpy(), np.round(got.usd), rtol=0, atol=0.5)
-    # ... and each note names the rate date actually used.
-    for note, day in zip(converted["notes"], got.rate_date.strftime("%Y-%m-%d")):
-        assert re.search(re.escape(CONVERTED_MARK) + day, note), (note, day)
+    for mark, publisher in ((CONVERTED_MARK, "Federal Reserve Board (H.10)"),
+                            (ECB_CONVERTED_MARK, "European Central Bank (reference rates)")):
+        converted = rounds[rounds["notes"].fillna("").str.contains(mark, regex=False)]
+        assert len(converted) > 0
+        # Each mark's rows are converted with that publisher's rates only.
+        got = to_usd(converted["raised_amount"], converted["raised_amount_currency"], converted["announced_on"],
+                     rates[rates["source_publisher"] == publisher])
+        # The stored dollars are the conversion, rounded to whole dollars ...
+        np.testing.assert_allclose(converted["raised_amount_usd"].to_numpy(), np.round(got.usd), rtol=0, atol=0.5)
+        # ... and each note names the rate date actually used.
+        for note, day in zip(converted["notes"], got.rate_date.strftime("%Y-%m-%d")):
+            assert re.search(re.escape(mark) + day, note), (note, day)
 
 
 def test_rounds_left_without_dollars_have_no_usable_rate():

@@ -160,7 +160,10 @@ def test_crunchbase_provenance_columns(cb):
     mtime = dt.datetime.fromtimestamp((CB / "funding_rounds.csv").stat().st_mtime, tz=dt.timezone.utc)
     assert _row(cb, "cb-" + _uuid(9))["source_date"] == mtime.strftime("%Y-%m-%d")
     assert list(cb.ledger.columns) == LEDGER_COLUMNS
-    assert set(LEDGER_COLUMNS) == set(FundingRounds.to_schema().columns)
+    # Data model v2 columns (money_type, stage, announced_total_usd) are optional in the schema
+    # until the importers fill them (analysis.data.vendor_maps); every required column is written.
+    required = {name for name, column in FundingRounds.to_schema().columns.items() if column.required}
+    assert required <= set(LEDGER_COLUMNS) <= set(FundingRounds.to_schema().columns)
 
 
 def test_crunchbase_cleaning_rules(cb):

@@ -53,3 +53,23 @@ def test_revenue_multiple_uses_latest_revenue_known_at_the_round():
                          "as_of_date": pd.to_datetime(["2025-01-31", "2025-06-01", "2025-06-02"])})
     m = V.revenue_multiples(rounds, labs)
     assert m["multiple"].iloc[0] == pytest.approx(9.9e9 / 500e6)
+
+
+def test_multiples_use_only_figures_public_by_the_round_date():
+    rounds = pd.DataFrame({"org_name": ["A", "A"], "effective_domain": ["llm_foundation"] * 2,
+                           "announced_on": pd.to_datetime(["2025-03-01", "2025-09-01"]),
+                           "post_money_valuation_usd": [60e9, 180e9]})
+    lab = pd.DataFrame({"company": ["A", "A", "A"], "metric": ["annualized_run_rate"] * 3,
+                        "value_usd": [0.5e9, 1e9, 3e9],
+                        "as_of_date": pd.to_datetime(["2024-09-30", "2024-12-31", "2025-06-30"]),
+                        "published_on": pd.to_datetime(["2024-10-15", "2025-05-31", "2025-07-01"])})
+    pit = V.revenue_multiples(rounds, lab)
+    # March 2025: the December figure was not public until May, so September's $0.5bn prices it
+    assert pit["multiple"].tolist() == pytest.approx([120.0, 60.0])
+    ahead = V.revenue_multiples(rounds, lab, point_in_time=False)
+    assert ahead["multiple"].tolist() == pytest.approx([60.0, 60.0])
+    lost = V.multiples_lost_to_publication(rounds, lab)
+    assert lost["status"].tolist() == ["older_figure"]
+    # A figure without a dollar value (unconverted currency) is never used.
+    assert V.revenue_multiples(rounds, lab.assign(value_usd=[None, None, 3e9]))["announced_on"].tolist() == [
+        pd.Timestamp("2025-09-01")]

@@ -80,3 +80,8 @@ def to_usd(amount, currency, on, rates: pd.DataFrame, *, max_gap_days: int = MAX
 CONVERTED_NOTE = ("USD at the Federal Reserve H.10 rate of {rate_date} ({usd_per_unit:.6f} USD per {currency}, "
                   "data/fx_rates.csv); no source gives a dollar figure")
 CONVERTED_MARK = "USD at the Federal Reserve H.10 rate of "
+#: Rounds converted at the European Central Bank's euro reference rate (USD per EUR as printed,
+#: so ``quote`` is ``usd_per_unit``) where no H.10 release was in reach (data model v2).
+ECB_CONVERTED_NOTE = ("USD at the European Central Bank reference rate of {rate_date} ({usd_per_unit:.6f} USD per EUR, "
+                      "data/fx_rates.csv); no source gives a dollar figure")
+ECB_CONVERTED_MARK = "USD at the European Central Bank reference rate of "

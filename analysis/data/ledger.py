@@ -102,7 +102,9 @@ class Ledger:
     """The validated funding ledger with its reference tables.
 
     ``rounds`` carries an ``effective_domain`` column (the round's override or its company's
-    domain) and ``new_money`` (False for secondaries and debt), which every analysis uses.
+    domain), ``money_type``, ``stage``, ``new_money`` (equity cash and convertibles of unlisted
+    companies: the headline), ``commitment``, ``announced_money`` (what market-total publishers
+    count), ``round_base``, ``country`` and ``region`` (analysis.data.datamodel).
     """
 
     rounds: pd.DataFrame
@@ -149,8 +151,9 @@ def cross_check(rounds: pd.DataFrame, companies: pd.DataFrame, shown: str,
                                     f"after the data's as-of date {as_of.date()}"))
     # Equity and debt announced together (xAI, 2025-06-30: $5bn of each) are two money flows, so
     # the key includes whether a round is new equity; anything else equal is a duplicate.
+    # v2: the parts of a split round (equal cash and secondary halves) differ in money_type.
     with_amount = rounds.dropna(subset=["raised_amount_usd"]).assign(
-        _equity=lambda f: ~f["investment_type"].isin(NOT_NEW_EQUITY))
+        _equity=lambda f: f["money_type"] if "money_type" in f else ~f["investment_type"].isin(NOT_NEW_EQUITY))
     dupes = with_amount[with_amount.duplicated(["org_name", "announced_on", "raised_amount_usd", "_equity"],
                                                keep="first")]
     for idx, row in dupes.iterrows():
@@ -189,10 +192,13 @@ def load_ledger(path: Path | str | None = None, companies_path: Path | str | Non
     if cutoff is not None:
         rounds = rounds[rounds["announced_on"] <= cutoff]
     domain_of = companies.set_index("name")["domain"]
-    rounds = rounds.assign(
-        effective_domain=rounds["domain"].fillna(rounds["org_name"].map(domain_of)),
-        new_money=~rounds["investment_type"].isin(NOT_NEW_EQUITY),
-    )
+    rounds = rounds.assign(effective_domain=rounds["domain"].fillna(rounds["org_name"].map(domain_of)))
+    # Data model v2: money_type/stage (derived from investment_type for older ledgers) and the
+    # new_money / commitment / announced_money flags, country and region (datamodel module).
+    from analysis.data.datamodel import derive_round_columns
+    regions_file = config.DATASET_FILES.get("regions")
+    regions = read_table(regions_file, "regions") if regions_file and Path(regions_file).exists() else None
+    rounds = derive_round_columns(rounds, companies, regions)
     return Ledger(rounds.reset_index(drop=True), companies, investors, shown)
 
 
@@ -222,6 +228,9 @@ def validate_files(paths: dict[str, Path] | None = None) -> list[Problem]:
         problems.extend(cross_check(frames["funding_rounds"], frames["companies"],
                                     config.display_path(paths["funding_rounds"]),
                                     as_of=pd.Timestamp.today().normalize()))
+    # Data model v2 rules (money types, splits, relationships, publisher tiers, revenue dates).
+    from analysis.data.datamodel import check_datamodel
+    problems.extend(check_datamodel(frames, {d: config.display_path(p) for d, p in paths.items()}))
     return problems
 
 
@@ -244,5 +253,8 @@ def guess_dataset(path: Path) -> str | None:
             header = {name.strip() for name in next(csv.reader(fh), [])}
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
-    matches = [dataset for dataset, schema in SCHEMAS.items() if set(schema.to_schema().columns) == header]
+    # Every required column and nothing unknown (v2 optional columns may be absent).
+    matches = [dataset for dataset, schema in SCHEMAS.items()
+               if {n for n, c in schema.to_schema().columns.items() if c.required} <= header
+               <= set(schema.to_schema().columns)]
     return matches[0] if len(matches) == 1 else None

@@ -6,13 +6,16 @@ passed exactly the checks the CLI reports.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
 from analysis.data.taxonomy import load_taxonomy
 from analysis.data.vocabulary import (  # noqa: F401 (re-exported: the schemas' vocabulary)
-    CONFIDENCE, INVESTMENT_TYPES, INVESTOR_TYPES, ISO_DATE_PATTERN, NOT_NEW_EQUITY, URL_PATTERN)
+    CONFIDENCE, INVESTMENT_TYPES, INVESTOR_TYPES, ISO_DATE_PATTERN, MONEY_TYPES, NOT_NEW_EQUITY, PUBLISHER_TIERS,
+    REGIONS, RELATIONSHIPS, STAGES, URL_PATTERN)
 
 DOMAIN_IDS = list(load_taxonomy().ids)
 
@@ -44,6 +47,12 @@ class FundingRounds(_Sourced):
     source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
     confidence: Series[str] = pa.Field(isin=CONFIDENCE)
     notes: Series[str] = pa.Field(nullable=True)
+    # Data model v2 (issue #15). Optional columns, so ledgers written before v2 (and exports
+    # imported by older versions) still load: the loader derives them from investment_type.
+    # The bundled ledger must carry them (analysis.data.datamodel checks that).
+    money_type: Optional[Series[str]] = pa.Field(isin=MONEY_TYPES)
+    stage: Optional[Series[str]] = pa.Field(isin=STAGES)
+    announced_total_usd: Optional[Series[float]] = pa.Field(nullable=True, ge=0)
 
 
 class Companies(_Sourced):
@@ -68,7 +77,12 @@ class Investors(_Sourced):
 class LabFinancials(_Sourced):
     company: Series[str] = pa.Field(str_length={"min_value": 1})
     metric: Series[str] = pa.Field(isin=["annualized_run_rate", "annual_revenue", "projected_annual_revenue"])
-    value_usd: Series[float] = pa.Field(gt=0)
+    # Empty only for a figure in another currency with no official rate near its date (v2).
+    value_usd: Series[float] = pa.Field(gt=0, nullable=True)
+    # v2: the original amount and currency when not USD, and when the figure became public.
+    value: Optional[Series[float]] = pa.Field(gt=0, nullable=True)
+    currency: Optional[Series[str]] = pa.Field(nullable=True, str_matches=r"^[A-Z]{3}$")
+    published_on: Optional[Series[pd.Timestamp]] = pa.Field(nullable=True)
     period_end: Series[pd.Timestamp] = pa.Field(nullable=True)
     as_of_date: Series[pd.Timestamp] = pa.Field()
     source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
@@ -229,3 +243,81 @@ class ReferencePoints(_Sourced):
 
 
 SCHEMAS["reference_points"] = ReferencePoints
+# --------------------------------------------------------------------------------------------
+# Data model v2 (issue #15): publishers, relationships, regions, Epoch AI models
+# --------------------------------------------------------------------------------------------
+
+class Publishers(pa.DataFrameModel):
+    """Every publisher the data cites, with its tier (primary / tier1 / secondary)."""
+
+    publisher: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
+    tier: Series[str] = pa.Field(isin=PUBLISHER_TIERS)
+    outlet: Series[str] = pa.Field(str_length={"min_value": 1})
+    notes: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class Relationships(_Sourced):
+    """Investor-company relationships that change what a round means (parent, supplier...)."""
+
+    investor: Series[str] = pa.Field(str_length={"min_value": 1})
+    company: Series[str] = pa.Field(str_length={"min_value": 1})
+    relationship: Series[str] = pa.Field(isin=RELATIONSHIPS)
+    from_date: Series[pd.Timestamp] = pa.Field(nullable=True)
+    to_date: Series[pd.Timestamp] = pa.Field(nullable=True)
+    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
+    notes: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(error="to_date is before from_date")
+    def dates_are_ordered(cls, df: pd.DataFrame) -> pd.Series:
+        return df["to_date"].isna() | df["from_date"].isna() | (df["to_date"] >= df["from_date"])
+
+    @pa.dataframe_check(error="the same investor, company and relationship twice")
+    def one_row_per_relationship(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["investor", "company", "relationship", "from_date"], keep=False)
+
+
+class Regions(pa.DataFrameModel):
+    """ISO 3166-1 alpha-2 country code -> region of the analyses."""
+
+    country: Series[str] = pa.Field(unique=True, str_matches=r"^[A-Z]{2}$")
+    region: Series[str] = pa.Field(isin=REGIONS)
+    name: Series[str] = pa.Field(str_length={"min_value": 1})
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class Models(pa.DataFrameModel):
+    """Notable AI models from Epoch AI's databases (CC BY 4.0), one row per model."""
+
+    model: Series[str] = pa.Field(str_length={"min_value": 1})
+    organization: Series[str] = pa.Field(nullable=True)
+    publication_date: Series[pd.Timestamp] = pa.Field(ge=pd.Timestamp("1940-01-01"))
+    domain: Series[str] = pa.Field(nullable=True)
+    task: Series[str] = pa.Field(nullable=True)
+    parameters: Series[float] = pa.Field(nullable=True, gt=0)
+    training_compute_flop: Series[float] = pa.Field(nullable=True, gt=0)
+    training_cost_usd: Series[float] = pa.Field(nullable=True, ge=0)
+    country: Series[str] = pa.Field(nullable=True)
+    accessibility: Series[str] = pa.Field(nullable=True)
+    open_weights: Series[str] = pa.Field(nullable=True, isin=["true", "false"])
+    source: Series[str] = pa.Field(str_length={"min_value": 1})
+
+    class Config:
+        strict = True
+        coerce = True
+
+    @pa.dataframe_check(error="the same model, organization and date twice")
+    def one_row_per_model(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["model", "organization", "publication_date"], keep=False)
+
+
+SCHEMAS["publishers"] = Publishers
+SCHEMAS["relationships"] = Relationships
+SCHEMAS["regions"] = Regions
+SCHEMAS["models"] = Models

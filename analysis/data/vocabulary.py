@@ -24,3 +24,25 @@ INVESTOR_TYPES = ["vc", "corporate_cloud", "corporate_chip", "corporate_other", 
 CONFIDENCE = ["confirmed", "reported"]
 URL_PATTERN = r"^https?://\S+$"
 ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+# --------------------------------------------------------------------------------------------
+# Data model v2 (issue #15): the kind of money in a round, its stage, regions, relationships
+# between investors and companies, and the tiers of the publishers the data cites.
+# --------------------------------------------------------------------------------------------
+
+#: What a round row's money is (one type per row; a mixed round is split into several rows).
+MONEY_TYPES = ["equity_cash", "committed_tranche", "in_kind_compute", "secondary", "debt", "grant",
+               "convertible", "other"]
+#: The headline "new money" of the analyses: cash for new shares and convertibles (notes, SAFEs).
+NEW_MONEY_TYPES = ("equity_cash", "convertible")
+#: Announced but not (yet) reported paid: shown beside new money, never inside it.
+COMMITMENT_TYPES = ("committed_tranche",)
+#: What publishers of market totals count as a round's size (announced rounds, tranches and
+#: compute given as investment included; secondaries, debt and grants not).
+ANNOUNCED_TYPES = ("equity_cash", "convertible", "committed_tranche", "in_kind_compute")
+STAGES = ["seed", "early", "late", "growth", "strategic", "post_ipo", "other"]
+REGIONS = ["US", "China", "Europe", "Israel", "India", "Canada", "Other Asia-Pacific", "Middle East", "Other"]
+RELATIONSHIPS = ["parent", "cloud_supplier", "chip_supplier", "customer", "strategic"]
+PUBLISHER_TIERS = ["primary", "tier1", "secondary"]
+#: The separator between a split round's base id and its part (``openai-2025-03-31-x--cash``).
+SPLIT_SEPARATOR = "--"
