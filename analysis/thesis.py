@@ -378,13 +378,23 @@ def claim_models(models: pd.DataFrame | None, break_year: int = 2023, first_year
     mde = float((stats.t.ppf(1 - I.ALPHA / 2, df=len(np.unique(groups)) - 1) + stats.norm.ppf(0.8)) * se)
     before, after = float(small[post.to_numpy() == 0].mean()), float(small[post.to_numpy() == 1].mean())
     last = m["publication_date"].max().date().isoformat()
+    # Descriptive companions: models outside language (specialised by domain) and open weights.
+    every = models[models["publication_date"].dt.year >= first_year]
+    every_post = every["publication_date"].dt.year >= break_year
+    non_language = ~every["domain"].fillna("").str.contains("Language", case=False)
+    extra = {"share_non_language_before": round(float(non_language[~every_post].mean()), 4),
+             "share_non_language_after": round(float(non_language[every_post].mean()), 4)}
+    if "open_weights" in every:
+        ow = every["open_weights"].map({True: 1.0, False: 0.0, "true": 1.0, "false": 0.0})
+        extra.update({"share_open_weights_before": round(float(ow[~every_post].mean()), 4),
+                      "share_open_weights_after": round(float(ow[every_post].mean()), 4)})
     evidence = (f"Of notable models with a parameter count, {before:.0%} were under 10B parameters in "
                 f"{first_year}-{break_year - 1} and {after:.0%} from {break_year} (change {effect * 100:+.0f} points, "
                 f"90% interval {interval[0] * 100:+.0f} to {interval[1] * 100:+.0f}; "
                 f"{int(n_eff['organisations'])} organisations). Epoch AI data to {last}.")
     return I.ClaimTest(3, CLAIMS[3], test, label, effect, interval, n_eff, mde, float(fit.pvalues[1]),
                        evidence=evidence, details={"share_small_before": round(before, 4),
-                                                   "share_small_after": round(after, 4), "data_end": last},
+                                                   "share_small_after": round(after, 4), "data_end": last, **extra},
                        limits="Epoch's notable models are chosen for being notable (frontier and highly cited); "
                               "model releases, not money; the snapshot ends in early 2025.")
 
