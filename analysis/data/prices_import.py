@@ -32,7 +32,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis import config
+from analysis import clock, config
 from analysis.data.market import ADJUSTMENTS, PRICES, MarketCache, merge_prices
 from analysis.errors import DataValidationError, MarketDataError, ParameterError, Problem
 
@@ -360,7 +360,7 @@ def read_price_csv(path: os.PathLike | str, ticker: str | None = None,
     date_label = "Date" if layout.header_lines > 1 else rows[0][1][layout.date_col] or "Date"
     raw_dates = [row[layout.date_col] if layout.date_col < len(row) else "" for _, row in data]
     parsed, date_format = _parse_dates(raw_dates)
-    today = pd.Timestamp.today().normalize()
+    today = pd.Timestamp(clock.today())
     for (line, _), raw, value in zip(data, raw_dates, parsed):
         if value is None:
             problems.append(Problem(shown, line, date_label, raw, "not a date (expected e.g. 2024-01-31)"))

@@ -29,6 +29,8 @@ def write(tmp_path, name, text):
     ("stocks/TSM.csv", "TSM", 7246, "1997-10-09", "2026-07-31"),    # Date,Close
     ("etfs/QQQ.csv", "QQQ", 6906, "1999-03-10", "2026-08-21"),
 ])
+
+
 def test_real_snapshot_imports_in_place(rel, ticker, rows, first, last):
     path = require_shared_market() / rel
     report = import_prices([path])
@@ -130,6 +132,8 @@ def test_history_csv_with_utc_offsets_keeps_the_local_trading_day(tmp_path):
      "Datum;Schluss\n21.08.2026;214,72\n", [214.72], ["2026-08-21"]),
     ("semicolon.csv", "Date;Close\n21.08.2026;1.214,72\n", [1214.72], ["2026-08-21"]),
 ])
+
+
 def test_common_exports(tmp_path, name, text, close, dates):
     path = write(tmp_path, name, text)
     (entry,) = read_price_csv(path).entries
@@ -168,6 +172,8 @@ def test_every_problem_is_reported_with_file_line_and_column(tmp_path):
     ("", r"nope\.csv.*file is empty"),
     ("2024-01-02,5\n", r"nope\.csv.*no header row"),
 ])
+
+
 def test_missing_columns_name_the_file(tmp_path, text, message):
     path = write(tmp_path, "nope.csv", text)
     with pytest.raises(PriceFileError, match=message):

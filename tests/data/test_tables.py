@@ -1,0 +1,46 @@
+"""Reading one dataset CSV: every problem reported at once, located by file, line and column."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.data.tables import read_table
+from analysis.errors import DataValidationError
+from tests.conftest import FIXTURES
+from tests.data.helpers import copy_fixture
+
+
+def test_every_problem_is_reported_with_line_and_column(tmp_path):
+    def corrupt(lines):
+        lines[1] = lines[1].replace(",series_a,", ",series_z,")          # line 2: bad enum
+        lines[2] = lines[2].replace("2023-07-10", "2023-13-45")          # line 3: bad date
+        lines[3] = lines[3].replace(",20000000,", ",-20000000,")         # line 4: negative amount
+        lines[4] = lines[4].replace("Gamma Chips,,", "Gamma Chips,quantum_ai,")  # line 5: unknown domain
+    path = copy_fixture(tmp_path, corrupt)
+    with pytest.raises(DataValidationError) as err:
+        read_table(path, "funding_rounds")
+    found = {(p.line, p.column) for p in err.value.problems}
+    assert {(2, "investment_type"), (3, "announced_on"), (4, "raised_amount_usd"), (5, "domain")} <= found
+    messages = [str(p) for p in err.value.problems]
+    assert any("funding_rounds.csv:4: column raised_amount_usd value -20000000" in m for m in messages)
+
+
+def test_malformed_csv_names_the_line(tmp_path):
+    path = copy_fixture(tmp_path, lambda lines: lines.insert(3, "a,b,c" + ",x" * 30))
+    with pytest.raises(DataValidationError) as err:
+        read_table(path, "funding_rounds")
+    problem = err.value.problems[0]
+    assert problem.line == 4 and "malformed CSV" in problem.rule
+
+
+def test_unknown_and_missing_columns(tmp_path):
+    path = tmp_path / "funding_rounds.csv"
+    frame = pd.read_csv(FIXTURES / "funding_rounds.csv", dtype=str).drop(columns=["confidence"])
+    frame["extra"] = "x"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataValidationError) as err:
+        read_table(path, "funding_rounds")
+    rules = {(p.column, p.rule) for p in err.value.problems}
+    assert ("extra", "unknown column (not in the schema)") in rules
+    assert ("confidence", "required column is missing") in rules
