@@ -13,11 +13,12 @@ import pandas as pd
 
 from analysis import config
 from analysis.data.schemas import NOT_NEW_EQUITY
-from analysis.data.tables import frame_line, guess_dataset, load_dataset, read_table
-from analysis.data.validation import cross_check, validate_files
-from analysis.errors import DataValidationError, Problem
+from analysis.data.tables import guess_dataset, load_dataset, read_table
+from analysis.data.validation import CompanyReference, check_files, company_reference, cross_check, validate_files
+from analysis.errors import DataValidationError
 
-__all__ = ["Ledger", "cross_check", "guess_dataset", "load_dataset", "load_ledger", "read_table", "validate_files"]
+__all__ = ["Ledger", "check_files", "cross_check", "guess_dataset", "load_dataset", "load_ledger", "read_table",
+           "validate_files"]
 
 
 @dataclass(frozen=True)
@@ -57,25 +58,24 @@ def load_ledger(path: Path | str | None = None, companies_path: Path | str | Non
     """Load the funding ledger (bundled by default, or an imported one) fully validated.
 
     For another ledger, ``companies.csv`` and ``investors.csv`` in the same folder are used when
-    present; otherwise companies are derived from the ledger's own ``domain`` column (as the
-    importers write it) and the bundled investor types are used.
+    present. Without a ``companies.csv`` beside it (an imported ledger), a round's own ``domain``
+    classifies it and rounds without one must name a company of the bundled ``companies.csv``;
+    the bundled investor types are used. ``aibubble validate`` applies the same rules
+    (:func:`analysis.data.validation.company_reference`).
     """
     rounds_path = Path(path) if path else config.DATASET_FILES["funding_rounds"]
     shown = config.display_path(rounds_path)
     rounds = read_table(rounds_path, "funding_rounds")
-    sibling_companies = rounds_path.with_name("companies.csv")
-    companies_file = companies_path or (sibling_companies if sibling_companies.exists() else None)
-    if companies_file:
-        companies = read_table(companies_file, "companies")
-    else:
-        companies = _companies_from_rounds(rounds, shown)
+    reference = company_reference(rounds_path, companies_path)
+    companies = _ledger_companies(rounds, reference)
     sibling_investors = rounds_path.with_name("investors.csv")
     investors_file = investors_path or (sibling_investors if sibling_investors.exists()
                                         else config.DATASET_FILES["investors"])
     investors = read_table(investors_file, "investors") if Path(investors_file).exists() else \
         pd.DataFrame(columns=["name", "investor_type"])
     cutoff = pd.Timestamp(as_of) if as_of is not None else None
-    problems = cross_check(rounds, companies, shown, as_of=None)
+    problems = cross_check(rounds, reference.table, shown, as_of=None, companies_shown=reference.shown,
+                           own_domains=reference.own_domains)
     if problems:
         raise DataValidationError(problems)
     if cutoff is not None:
@@ -88,13 +88,15 @@ def load_ledger(path: Path | str | None = None, companies_path: Path | str | Non
     return Ledger(rounds.reset_index(drop=True), companies, investors, shown)
 
 
-def _companies_from_rounds(rounds: pd.DataFrame, shown: str) -> pd.DataFrame:
-    missing = rounds[rounds["domain"].isna()]
-    if len(missing):
-        raise DataValidationError([
-            Problem(shown, frame_line(i), "domain", None,
-                    "an imported ledger without companies.csv needs a domain on every round")
-            for i in missing.index
-        ])
-    first = rounds.drop_duplicates("org_name")
-    return pd.DataFrame({"name": first["org_name"], "domain": first["domain"]})
+def _ledger_companies(rounds: pd.DataFrame, reference: CompanyReference) -> pd.DataFrame:
+    """The ledger's companies: the reference table, or for a ledger that classifies its own
+    rounds, one row per company from its first round with a domain, and the reference's rows
+    for the companies whose rounds carry none."""
+    if not reference.own_domains:
+        return reference.table
+    first = rounds.dropna(subset=["domain"]).drop_duplicates("org_name")
+    derived = pd.DataFrame({"name": first["org_name"], "domain": first["domain"]})
+    listed = reference.table[reference.table["name"].isin(set(rounds["org_name"]) - set(derived["name"]))]
+    parts = [part for part in (listed, derived) if len(part)]
+    table = pd.concat(parts, ignore_index=True) if parts else derived
+    return table.reindex(columns=reference.table.columns)

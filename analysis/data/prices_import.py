@@ -13,8 +13,8 @@ Accepted layouts
   local calendar date is the trading day.
 
 The close is ``Adj Close`` when present (adjusted for splits and dividends), else ``Close``
-(adjustment unknown unless the caller says). Every problem in a file (bad dates, non-numeric or
-non-positive prices, duplicate dates) is reported at once with file, line and column; line numbers
+(adjustment unknown unless the caller says). Every problem in a file (bad dates, non-numeric,
+infinite or non-positive prices, duplicate dates) is reported at once with file, line and column; line numbers
 count the first line of the file as 1, as an editor shows them.
 """
 
@@ -334,7 +334,7 @@ def read_price_csv(path: os.PathLike | str, ticker: str | None = None,
     Raises
     ------
     PriceFileError
-        With every problem found: missing date or close column, unreadable dates, non-numeric,
+        With every problem found: missing date or close column, unreadable dates, non-numeric, infinite,
         zero or negative prices, duplicate dates, dates in the future.
     """
     path = Path(path)
@@ -387,6 +387,8 @@ def read_price_csv(path: os.PathLike | str, ticker: str | None = None,
                     continue
                 if np.isnan(number):
                     problems.append(Problem(shown, line, label, cell, "not a number"))
+                elif np.isinf(number):  # "inf", "Infinity", "1e999": one such close breaks every test
+                    problems.append(Problem(shown, line, label, cell, "not a finite number"))
                 elif name == "volume" and number < 0:
                     problems.append(Problem(shown, line, label, cell, "volume is negative"))
                 elif name != "volume" and number <= 0:

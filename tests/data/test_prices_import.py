@@ -226,3 +226,20 @@ def test_tickers_that_look_like_price_fields(tmp_path):
     np.testing.assert_array_equal(pf.entries[0].frame["close"], frame[("LOW", "Close")].to_numpy())
     (one,) = M.tidy_prices(frame, "OPEN")[0:1]
     np.testing.assert_array_equal(one["close"], frame[("OPEN", "Close")].to_numpy())
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "Infinity", "1e999"])
+def test_non_finite_prices_are_refused_with_file_line_and_column(tmp_path, capsys, text):
+    # Regression: `import-prices` accepted inf (exit 0) and every later report failed in radf.
+    from analysis.cli import main
+
+    path = write(tmp_path, "NVDA.csv",
+                 f"Date,Close,Volume\n2024-01-02,10,5\n2024-01-03,{text},5\n2024-01-04,11,{text}\n")
+    with pytest.raises(PriceFileError) as err:
+        read_price_csv(path)
+    assert [(p.line, p.column, p.value) for p in err.value.problems] == [
+        (3, "Close", text), (4, "Volume", text)]
+    assert all("not a finite number" in p.rule for p in err.value.problems)
+    assert main(["import-prices", str(path)]) == 1
+    assert "NVDA.csv:3: column Close value " in capsys.readouterr().err
+    assert M.MarketCache().tickers() == []

@@ -32,7 +32,7 @@ def test_a_founded_year_after_today_is_rejected(monkeypatch, tmp_path):
     with pytest.raises(DataValidationError) as err:
         read_table(path, "companies")
     (problem,) = err.value.problems
-    assert (problem.line, problem.column, problem.value) == (3, "founded_year", 2031)
+    assert (problem.line, problem.column, problem.value) == (3, "founded_year", "2031")
     # The same row is fine once the calendar has reached its year.
     monkeypatch.setenv("AIBUBBLE_TODAY", "2031-01-01")
     assert read_table(path, "companies").loc[1, "founded_year"] == 2031

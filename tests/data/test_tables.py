@@ -23,7 +23,7 @@ def test_every_problem_is_reported_with_line_and_column(tmp_path):
     found = {(p.line, p.column) for p in err.value.problems}
     assert {(2, "investment_type"), (3, "announced_on"), (4, "raised_amount_usd"), (5, "domain")} <= found
     messages = [str(p) for p in err.value.problems]
-    assert any("funding_rounds.csv:4: column raised_amount_usd value -20000000" in m for m in messages)
+    assert any("funding_rounds.csv:4: column raised_amount_usd value '-20000000': must be >= 0" in m for m in messages)
 
 
 def test_malformed_csv_names_the_line(tmp_path):
@@ -44,3 +44,38 @@ def test_unknown_and_missing_columns(tmp_path):
     rules = {(p.column, p.rule) for p in err.value.problems}
     assert ("extra", "unknown column (not in the schema)") in rules
     assert ("confidence", "required column is missing") in rules
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "Infinity", "1e999", "NaN", "nan", "NA", "n/a"])
+def test_numbers_must_be_finite_and_nan_and_na_are_refused_alike(tmp_path, text):
+    # Regression: "inf" passed (and broke the headline model), "NaN" was read as an empty cell
+    # while "NA" was "cannot be read as float64". Now every non-number is one and the same error.
+    path = copy_fixture(tmp_path, lambda lines: lines.__setitem__(4, lines[4].replace(",300000000,", f",{text},")))
+    with pytest.raises(DataValidationError) as err:
+        read_table(path, "funding_rounds")
+    (problem,) = err.value.problems
+    assert (problem.line, problem.column, problem.value) == (5, "raised_amount_usd", text)
+    assert problem.rule.startswith("not a finite number")
+
+
+def test_a_value_of_the_wrong_type_is_one_problem_without_library_noise(tmp_path):
+    def corrupt(lines):
+        lines[1] = lines[1].replace(",500000000,", ",lots,")        # post_money_valuation_usd (gt=0)
+        lines[2] = lines[2].replace("2023-07-10", "soon", 1)          # announced_on (ge=2010-01-01)
+    path = copy_fixture(tmp_path, corrupt)
+    with pytest.raises(DataValidationError) as err:
+        read_table(path, "funding_rounds")
+    problems = err.value.problems
+    assert [(p.line, p.column, p.value) for p in problems] == [
+        (2, "post_money_valuation_usd", "lots"), (3, "announced_on", "soon")]
+    assert not any("TypeError" in str(p) or "dtype(" in str(p) for p in problems)
+
+
+def test_line_numbers_count_the_physical_lines_of_quoted_multi_line_fields(tmp_path):
+    def corrupt(lines):
+        lines[1] = lines[1][: -len("confirmed,")] + 'confirmed,"first line\nsecond line"'  # notes over 2 lines
+        lines[4] = lines[4].replace(",series_c,", ",series_z,")       # the 4th record: physical line 6
+    path = copy_fixture(tmp_path, corrupt)
+    with pytest.raises(DataValidationError) as err:
+        read_table(path, "funding_rounds")
+    assert [(p.line, p.column) for p in err.value.problems] == [(6, "investment_type")]

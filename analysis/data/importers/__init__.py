@@ -42,11 +42,12 @@ from analysis.data.importers.parsing import MAX_PROBLEMS
 from analysis.data.importers.pitchbook import (
     DEAL_SIZE_UNITS, PITCHBOOK_ALIASES, PITCHBOOK_DEAL_TYPES, PITCHBOOK_FAILED_STATUS, PITCHBOOK_INDUSTRY_COLUMNS,
     PITCHBOOK_PUBLISHER, PITCHBOOK_REQUIRED, import_pitchbook)
-from analysis.data.importers.writers import write_company_report, write_ledger
+from analysis.data.importers.writers import check_targets, write_company_report, write_import, write_ledger
 
 __all__ = [
     "CRUNCHBASE_ORGS_REQUIRED", "CRUNCHBASE_PUBLISHER", "CRUNCHBASE_ROUNDS_REQUIRED", "DEAL_SIZE_UNITS",
     "LEDGER_COLUMNS", "LEDGER_FLOOR", "MAX_PROBLEMS", "PITCHBOOK_ALIASES", "PITCHBOOK_DEAL_TYPES",
     "PITCHBOOK_FAILED_STATUS", "PITCHBOOK_INDUSTRY_COLUMNS", "PITCHBOOK_PUBLISHER", "PITCHBOOK_REQUIRED",
-    "ImportResult", "import_crunchbase", "import_pitchbook", "write_company_report", "write_ledger",
+    "ImportResult", "check_targets", "import_crunchbase", "import_pitchbook", "write_company_report",
+    "write_import", "write_ledger",
 ]

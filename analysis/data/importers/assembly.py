@@ -30,6 +30,8 @@ LEDGER_COLUMNS = [
     "other_investors", "source_url", "source_title", "source_publisher", "source_date",
     "confidence", "notes",
 ]
+#: Ledger columns that hold numbers (written as plain digits; never treated as text).
+LEDGER_NUMBER_COLUMNS = ("raised_amount_usd", "raised_amount", "post_money_valuation_usd")
 #: The ledger schema's earliest ``announced_on``.
 LEDGER_FLOOR = pd.Timestamp("2010-01-01")
 

@@ -21,10 +21,13 @@ import pyarrow.csv as pacsv
 
 from analysis import config
 from analysis.data.classifier import arrow_strings
+from analysis.data.csvlines import LineMap
 from analysis.errors import DataValidationError, Problem
 
 #: Problems listed per failed import; the rest are summarised in one line.
 MAX_PROBLEMS = 50
+#: The rule for an amount that is present but not a finite number ("lots", "inf", "nan").
+NOT_A_FINITE_AMOUNT = "not a finite number (digits, optionally with $ and thousands separators)"
 
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
@@ -34,38 +37,6 @@ _US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _DMY = re.compile(r"^(\d{1,2})-([A-Za-z]{3})-(\d{4})$")
 
 ROUND_ID_BAD = re.compile(r"[^a-z0-9_.-]+")
-
-# --------------------------------------------------------------------------------------------
-# Reading and parsing helpers
-
-
-class LineMap:
-    """Physical line of each CSV record, computed only when a problem must be located.
-
-    ``line(i)`` is the 1-based line on which data row ``i`` (0-based, header excluded) starts;
-    quoted fields spanning several lines are accounted for, blank lines skipped as pandas does.
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._starts: list[int] | None = None
-
-    def _scan(self) -> list[int]:
-        starts, prev = [], 0
-        with open(self.path, encoding="utf-8-sig", newline="", errors="replace") as fh:
-            reader = csv.reader(fh)
-            for record in reader:
-                start = prev + 1
-                prev = reader.line_num
-                if record:
-                    starts.append(start)
-        return starts
-
-    def line(self, row: int) -> int | None:
-        if self._starts is None:
-            self._starts = self._scan()
-        return self._starts[row + 1] if row + 1 < len(self._starts) else None
-
 
 def read_export(path: Path, required: tuple[str, ...], *, wanted: tuple[str, ...] | None = None,
                 normalise=None) -> tuple[pa.Table, LineMap]:
@@ -237,20 +208,25 @@ def _parse_date(text: str, us_formats: bool) -> tuple[np.datetime64, str] | None
 
 
 def _parse_amount(raw, path: Path, lines: LineMap, column: str) -> tuple[np.ndarray, list[Problem]]:
-    """Numbers from strings (thousands separators and a leading $ ignored); empty -> NaN."""
+    """Numbers from strings (thousands separators and a leading $ ignored); empty -> NaN.
+
+    A present value must be a finite, non-negative number: "inf", "1e999" and "nan" (which
+    float parsers accept) are errors like any other text, never an infinite or missing amount.
+    """
     try:  # fast path: clean numbers (empty fields are already null)
-        values = pc.cast(arrow_strings(raw, combine=False), pa.float64()).to_numpy(zero_copy_only=False)
-        return values, cell_problems(path, lines, column, raw, values < 0, "negative amount")
+        strings = arrow_strings(raw, combine=False)
+        values = pc.cast(strings, pa.float64()).to_numpy(zero_copy_only=False)
+        present = to_bool(pc.is_valid(strings))
     except pa.ArrowInvalid:
-        pass
-    s = (raw if isinstance(raw, pd.Series) else as_series(raw)).str.strip()
-    if s.str.contains(r"[,$]", regex=True).fillna(False).any():
-        s = s.str.replace(r"[,$]", "", regex=True)
-    values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    present = (s.notna() & (s != "")).to_numpy(dtype=bool, na_value=False)
-    problems = cell_problems(path, lines, column, raw, present & np.isnan(values), "not a number")
-    problems += cell_problems(path, lines, column, raw, values < 0, "negative amount")
-    return values, problems
+        s = (raw if isinstance(raw, pd.Series) else as_series(raw)).str.strip()
+        if s.str.contains(r"[,$]", regex=True).fillna(False).any():
+            s = s.str.replace(r"[,$]", "", regex=True)
+        values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        present = (s.notna() & (s != "")).to_numpy(dtype=bool, na_value=False)
+    finite = np.isfinite(values)
+    problems = cell_problems(path, lines, column, raw, present & ~finite, NOT_A_FINITE_AMOUNT)
+    problems += cell_problems(path, lines, column, raw, finite & (values < 0), "negative amount")
+    return np.where(finite, values, np.nan), problems
 
 
 def parse_amounts(frame: pd.DataFrame | pa.Table, columns: tuple[str, ...], path: Path, lines: LineMap, *,

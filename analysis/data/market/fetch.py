@@ -140,13 +140,15 @@ def refresh(tickers: Sequence[str] | None = None, *, start: str | None = None, e
         else:
             outcomes.extend(TickerOutcome(t, FUNDAMENTALS, TIMEOUT, message="no time left after prices")
                             for t in fundamentals)
-    status_rows = market_status(tickers, cache=cache).table
+    price_status = market_status(tickers, cache=cache)
+    status_rows, problems = price_status.table, price_status.problems
     # A fund has no statements: an empty answer with nothing cached is not a missing file.
     no_statements = {o.ticker for o in outcomes if o.kind == FUNDAMENTALS and o.status == EMPTY}
     fundamentals = [t for t in fundamentals if t not in no_statements or cache.path(t, FUNDAMENTALS).exists()]
     if fundamentals:
-        fund_status = market_status(fundamentals, cache=cache, kinds=(FUNDAMENTALS,)).table
-        status_rows = pd.concat([status_rows, fund_status], ignore_index=True)
-    status = MarketDataStatus(today(), status_rows, stale_after_days())
+        fund_status = market_status(fundamentals, cache=cache, kinds=(FUNDAMENTALS,))
+        status_rows = pd.concat([status_rows, fund_status.table], ignore_index=True)
+        problems += fund_status.problems
+    status = MarketDataStatus(today(), status_rows, stale_after_days(), problems)
     return RefreshReport(tuple(outcomes), status, tuple(written), time.monotonic() - t0, tuple(notes))
 

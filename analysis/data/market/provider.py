@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 import warnings
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 import pandas as pd
 
@@ -17,6 +19,11 @@ from analysis.data.market.deadline import (
     outcome_table, retry_backoff_s, run_with_deadline, said_about)
 from analysis.data.market.tidy import ShapeError, tidy_fundamentals, tidy_prices
 from analysis.errors import ParameterError
+
+#: The host yfinance asks for prices; resolving it tells "no network" from "no data".
+YAHOO_HOST = "query2.finance.yahoo.com"
+#: Seconds the DNS probe may take (a healthy resolver answers in milliseconds).
+PROBE_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -77,19 +84,26 @@ class YFinanceProvider:
     yf : module, optional
         The yfinance module or a stand-in with the same ``download`` and ``Ticker``; tests pass
         a fake that returns frames in the library's real shapes.
+    resolve : callable, optional
+        ``resolve(host)`` raises ``OSError`` when the host name cannot be resolved (default
+        :func:`socket.getaddrinfo`); see Notes. Tests pass a stand-in.
 
     Notes
     -----
     One ``yfinance.download`` call per ticker (``threads=False``) so that each ticker has its own
     worker, outcome and log messages; ``download`` swallows exceptions and only logs them, so the
     worker captures the yfinance logger's messages to tell a rate limit or a network failure from
-    an unknown symbol.
+    an unknown symbol. When a request fails before any answer (no DNS, no route), yfinance 1.7
+    drops the exception without a word and reports the symbol "possibly delisted"; so before an
+    empty answer is believed, one DNS lookup of Yahoo's host (per fetch, bounded by
+    :data:`PROBE_TIMEOUT_S`) tells an unreachable network from a symbol without data.
     """
 
     name = "yfinance"
 
     def __init__(self, *, auto_adjust: bool = True, max_workers: int = 4, max_attempts: int = 3,
-                 backoff_s: float | None = None, timeout_s: float = 10.0, yf: Any = None):
+                 backoff_s: float | None = None, timeout_s: float = 10.0, yf: Any = None,
+                 resolve: Callable[[str], Any] | None = None):
         if max_workers < 1 or max_attempts < 1:
             raise ParameterError("max_workers and max_attempts must be at least 1")
         self.auto_adjust = auto_adjust
@@ -98,6 +112,8 @@ class YFinanceProvider:
         self.backoff_s = retry_backoff_s() if backoff_s is None else backoff_s
         self.timeout_s = timeout_s
         self._yf = yf
+        self._resolve = resolve or (lambda host: socket.getaddrinfo(host, 443))
+        self._unreachable: str | None = None  # the DNS probe's verdict, once per fetch
 
     @property
     def yf(self):
@@ -106,10 +122,10 @@ class YFinanceProvider:
 
             # yfinance keeps a timezone cache under the user's home; keep it with ours instead.
             tz_dir = config.cache_dir() / "yfinance"
-            tz_dir.mkdir(parents=True, exist_ok=True)
             try:
+                tz_dir.mkdir(parents=True, exist_ok=True)
                 yfinance.set_tz_cache_location(str(tz_dir))
-            except Exception:  # pragma: no cover - best effort only
+            except Exception:  # best effort only: a read-only cache is reported when it is written
                 pass
             self._yf = yfinance
         # Library deprecation chatter from worker threads would interleave with our table.
@@ -152,11 +168,7 @@ class YFinanceProvider:
                 except ShapeError as exc:
                     return Answer(BAD_SHAPE, None, shorten(f"unexpected frame: {exc}"))
             if frame.empty:
-                if RATE_LIMIT_TEXT.search(" ".join(logs)):
-                    return Answer(RATE_LIMITED, None, said)
-                if NETWORK_TEXT.search(" ".join(logs)):
-                    return Answer(ERROR, None, f"network: {said}")
-                return Answer(EMPTY, None, said or "no rows returned")
+                return self._judge_empty(logs, said, "no rows returned")
             return Answer(OK, frame, said, adjustment)
 
         return self._run(PRICES, tickers, work, classify, deadline_s)
@@ -179,17 +191,28 @@ class YFinanceProvider:
             except ShapeError as exc:
                 return Answer(BAD_SHAPE, None, shorten(f"unexpected statement: {exc}"))
             if frame.empty:
-                if RATE_LIMIT_TEXT.search(" ".join(logs)):
-                    return Answer(RATE_LIMITED, None, said)
-                if NETWORK_TEXT.search(" ".join(logs)):
-                    return Answer(ERROR, None, f"network: {said}")
-                return Answer(EMPTY, None, said or "no quarterly statements (funds have none)")
+                return self._judge_empty(logs, said, "no quarterly statements (funds have none)")
             return Answer(OK, frame, said, "as_reported")
 
         return self._run(FUNDAMENTALS, tickers, work, classify, deadline_s)
 
+    def _judge_empty(self, logs: list[str], said: str, nothing: str) -> Answer:
+        """An empty answer: a rate limit, a network failure, or really no data for the symbol."""
+        if RATE_LIMIT_TEXT.search(" ".join(logs)):
+            return Answer(RATE_LIMITED, None, said)
+        network = next((m for m in logs if NETWORK_TEXT.search(m)), None)
+        if network is not None:
+            return Answer(ERROR, None, shorten(f"network error: {network}"))
+        if self._unreachable is None:
+            self._unreachable = probe_dns(self._resolve, YAHOO_HOST)
+        if self._unreachable:
+            # yfinance's "possibly delisted" is a guess it makes for every failed request.
+            return Answer(ERROR, None, shorten(f"network error: {self._unreachable} (yfinance returned no data)"))
+        return Answer(EMPTY, None, said or nothing)
+
     def _run(self, kind, tickers, work, classify, deadline_s) -> FetchResult:
         t0 = time.monotonic()
+        self._unreachable = None  # probe again in each fetch: the network may have come back
         answers, outcomes = run_with_deadline(
             [t.upper() for t in tickers], work, classify, kind=kind,
             deadline_s=default_deadline_s() if deadline_s is None else deadline_s,
@@ -199,6 +222,30 @@ class YFinanceProvider:
         adjustment = adjustments.pop() if len(adjustments) == 1 else (
             self.adjustment if kind == PRICES else "as_reported")
         return FetchResult(kind, frames, outcomes, self.source, adjustment, time.monotonic() - t0)
+
+
+def probe_dns(resolve: Callable[[str], Any], host: str, timeout_s: float | None = None) -> str:
+    """Why ``host`` cannot be resolved ("" when it can), within ``timeout_s`` seconds.
+
+    The lookup runs in a daemon thread: a resolver on a broken network can block far longer
+    than the refresh deadline allows, and an abandoned lookup must not keep the process alive.
+    """
+    timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
+    verdict: list[str] = []
+
+    def lookup() -> None:
+        try:
+            resolve(host)
+            verdict.append("")
+        except OSError as exc:
+            verdict.append(f"cannot resolve {host} ({exc.strerror or exc})")
+        except Exception as exc:  # noqa: BLE001 - any failure of the probe means "unreachable"
+            verdict.append(f"cannot resolve {host} ({type(exc).__name__}: {exc})")
+
+    worker = threading.Thread(target=lookup, daemon=True, name="aibubble-dns-probe")
+    worker.start()
+    worker.join(timeout_s)
+    return verdict[0] if verdict else f"no DNS answer for {host} within {timeout_s:g} s"
 
 
 def default_provider() -> MarketDataProvider:

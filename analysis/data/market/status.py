@@ -26,7 +26,9 @@ def fundamentals_stale_after_days() -> int:
 
 
 _STATUS_COLUMNS = ["ticker", "kind", "status", "rows", "first_date", "last_date", "age_days", "source",
-                   "adjustment", "fetched_at", "problem"]
+                   "adjustment", "fetched_at", "problem", "file"]
+#: Cache problems the banner spells out before it refers to the status table for the rest.
+BANNER_PROBLEMS = 3
 
 
 @dataclass(frozen=True)
@@ -34,13 +36,16 @@ class MarketDataStatus:
     """What the cache holds for each ticker, judged against an as-of date.
 
     ``table`` has one row per (ticker, kind): ``status`` (fresh, stale, missing, corrupt),
-    rows, first and last date, age in days, source, adjustment, fetch time and any problem.
-    ``banner`` is the sentence the briefing shows above the market sections.
+    rows, first and last date, age in days, source, adjustment, fetch time, any problem and the
+    file. ``problems`` lists every damaged file and every file whose bad rows were skipped, as
+    "TICKER (file): what is wrong"; ``banner`` is the sentence the briefing shows above the
+    market sections, and names them too.
     """
 
     as_of: pd.Timestamp
     table: pd.DataFrame
     stale_after_days: int
+    problems: tuple[str, ...] = ()
 
     def _prices(self) -> pd.DataFrame:
         return self.table[self.table["kind"] == PRICES]
@@ -64,24 +69,33 @@ class MarketDataStatus:
 
     @property
     def banner(self) -> str:
-        if not self.available:
-            return "No market data cached: market sections are skipped"
-        last = self.last_date
-        age = (self.as_of - last).days
-        state = "stale" if age > self.stale_after_days else "fresh"
-        text = f"Market data as of {last.date().isoformat()} ({state}: {age} day{'s' if age != 1 else ''} old)"
-        prices = self._prices()
-        behind = prices[(prices["status"].isin([FRESH, STALE])) & (prices["last_date"] < last)]
         extras = []
-        if len(behind):
-            oldest = min(behind["last_date"]).date().isoformat()
-            extras.append(f"{len(behind)} of {int(prices['status'].isin([FRESH, STALE]).sum())} tickers "
-                          f"end earlier (oldest {oldest})")
-        for status, label in ((MISSING, "missing"), (CORRUPT, "unreadable")):
-            names = self.tickers_with(status)
+        if not self.available:
+            text = "No market data cached: market sections are skipped"
+        else:
+            last = self.last_date
+            age = (self.as_of - last).days
+            state = "stale" if age > self.stale_after_days else "fresh"
+            text = f"Market data as of {last.date().isoformat()} ({state}: {age} day{'s' if age != 1 else ''} old)"
+            prices = self._prices()
+            usable = prices["status"].isin([FRESH, STALE])
+            behind = prices[usable & (prices["last_date"] < last)]
+            if len(behind):
+                oldest = min(behind["last_date"]).date().isoformat()
+                extras.append(f"{len(behind)} of {int(usable.sum())} tickers end earlier (oldest {oldest})")
+            names = self.tickers_with(MISSING)
             if names:
-                shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
-                extras.append(f"{len(names)} {label}: {shown}")
+                extras.append(f"{len(names)} missing: {_first(names, 6)}")
+        t = self.table
+        corrupt = t[t["status"] == CORRUPT]
+        if len(corrupt):
+            extras.append(f"{len(corrupt)} unreadable: " + _first([f"{tk} ({f})" for tk, f in
+                                                                    zip(corrupt["ticker"], corrupt["file"])], 6))
+        skipped = [p for p in self.problems if not any(f"({f}): " in p for f in corrupt["file"])]
+        if skipped:
+            more = len(skipped) - BANNER_PROBLEMS
+            extras.append("; ".join(skipped[:BANNER_PROBLEMS])
+                          + (f"; {more} more cache problem(s) in the status table" if more > 0 else ""))
         return text + ("; " + "; ".join(extras) if extras else "")
 
     def summary(self) -> pd.DataFrame:
@@ -115,18 +129,32 @@ def market_status(tickers: Sequence[str] | None = None, *, as_of=None, cache: Ma
     return status_of(entries, as_of)
 
 
-def status_of(entries: Iterable[CacheEntry], as_of) -> MarketDataStatus:
+def status_of(entries: Iterable[CacheEntry], as_of, *, also: Iterable[CacheEntry] = ()) -> MarketDataStatus:
+    """The status of ``entries`` (one table row each) at ``as_of``; the problems of ``also``
+    (files read but not reported row by row, such as fundamentals) join ``problems``."""
     as_of = to_day(as_of) or today()
+    entries = list(entries)
     rows = [_status_row(entry, as_of) for entry in entries]
     table = pd.DataFrame(rows, columns=_STATUS_COLUMNS)
     table["age_days"] = table["age_days"].astype("Int64")
     table["rows"] = table["rows"].astype("int64")
-    return MarketDataStatus(as_of, table, stale_after_days())
+    return MarketDataStatus(as_of, table, stale_after_days(), entry_problems([*entries, *also]))
+
+
+def entry_problems(entries: Iterable[CacheEntry]) -> tuple[str, ...]:
+    """"TICKER (file): problem" for each damaged file and each file with skipped or blanked values."""
+    return tuple(f"{e.ticker} ({e.file}): {e.problem}" for e in entries
+                 if e.problem and (e.status == CORRUPT or e.ok))
+
+
+def _first(names: Sequence[str], n: int) -> str:
+    return ", ".join(names[:n]) + (", ..." if len(names) > n else "")
 
 
 def _status_row(entry: CacheEntry, as_of: pd.Timestamp) -> dict:
     row = {"ticker": entry.ticker, "kind": entry.kind, "rows": 0, "first_date": None, "last_date": None,
-           "age_days": None, "source": None, "adjustment": None, "fetched_at": None, "problem": entry.problem}
+           "age_days": None, "source": None, "adjustment": None, "fetched_at": None, "problem": entry.problem,
+           "file": entry.file}
     if not entry.ok:
         row["status"] = entry.status
         return row

@@ -77,8 +77,9 @@ def tidy_prices(raw: Any, ticker: str, *, auto_adjust: bool = True) -> tuple[pd.
     -------
     frame : DataFrame
         Columns ``date`` (datetime64[ns], unique, ascending), ``open``, ``high``, ``low``,
-        ``close`` (> 0, no NaN), ``volume`` (float; NaN where absent). Rows without a close are
-        dropped (yfinance pads a ticker with NaN rows on other tickers' trading days).
+        ``close`` (> 0, finite), ``volume`` (float; NaN where absent or not finite). Rows
+        without a close are dropped (yfinance pads a ticker with NaN rows on other tickers'
+        trading days).
     adjustment : str
         ``"splits_dividends"`` or ``"splits"`` (Yahoo's unadjusted Close is split-adjusted).
 
@@ -111,6 +112,11 @@ def tidy_prices(raw: Any, ticker: str, *, auto_adjust: bool = True) -> tuple[pd.
     if (out["close"] <= 0).any():
         bad = out.loc[out["close"] <= 0, "date"].iloc[0].date()
         raise ShapeError(f"non-positive close on {bad}")
+    if np.isinf(out["close"]).any():
+        bad = out.loc[np.isinf(out["close"]), "date"].iloc[0].date()
+        raise ShapeError(f"infinite close on {bad}")
+    for name in ("open", "high", "low", "volume"):  # optional fields: an impossible value is no value
+        out[name] = out[name].where(np.isfinite(out[name]))
     out = out.drop_duplicates("date", keep="last").sort_values("date").reset_index(drop=True)
     return out, adjustment
 
@@ -172,6 +178,7 @@ def tidy_fundamentals(statements: Sequence[Any]) -> pd.DataFrame:
     table = pd.DataFrame(found)
     table = table[~table.index.duplicated(keep="first")].sort_index()
     table = table.reindex(columns=list(FUNDAMENTAL_COLUMNS)).astype("float64")
+    table = table.where(np.isfinite(table))  # an infinite line item is no figure at all
     table["capex_usd"] = table["capex_usd"].abs()
     table = table.dropna(how="all")
     table.index = table.index.astype("datetime64[ns]")

@@ -93,8 +93,9 @@ def load_universe(tickers: Sequence[str] | None = None, *, as_of=None, fetch: bo
     Returns
     -------
     Universe
-        Empty frames (``available`` False) when nothing is cached; corrupt files are skipped and
-        listed in ``status``.
+        Empty frames (``available`` False) when nothing is cached. Corrupt files are skipped,
+        rows with an unusable close left out and infinite values blanked (see
+        :meth:`MarketCache.read`); ``status.problems`` and ``status.banner`` name each such file.
     """
     cache = cache or MarketCache()
     as_of = to_day(as_of) or today()
@@ -116,7 +117,7 @@ def load_universe(tickers: Sequence[str] | None = None, *, as_of=None, fetch: bo
             log.warning("market-data refresh failed: %s", exc)
             notes.append(f"refresh failed ({type(exc).__name__}: {shorten(str(exc))}); cached data used")
     columns: dict[str, list[np.ndarray]] = {"date": [], "close": [], "volume": []}
-    names, counts, fund_frames, entries = [], [], [], []
+    names, counts, fund_frames, entries, fund_entries = [], [], [], [], []
     for ticker in tickers:
         entry = cache.read(ticker, PRICES)
         entries.append(entry)
@@ -127,6 +128,7 @@ def load_universe(tickers: Sequence[str] | None = None, *, as_of=None, fetch: bo
             names.append(ticker)
             counts.append(int(keep.sum()))
         fund = cache.read(ticker, FUNDAMENTALS)
+        fund_entries.append(fund)
         if fund.ok:
             fund_frames.append(fund.frame[fund.frame["period_end"] <= as_of].assign(ticker=ticker))
     # Built from arrays: concatenating 45 frames with a string column costs more than reading them.
@@ -146,7 +148,8 @@ def load_universe(tickers: Sequence[str] | None = None, *, as_of=None, fetch: bo
     if extra:
         known = pd.concat([known, pd.DataFrame({"ticker": extra, "segment": "unclassified",
                                                 "is_benchmark": False})], ignore_index=True)
-    status = status_of(entries, as_of)
+    # Damaged or cleaned fundamentals files are named in the status problems (and the banner).
+    status = status_of(entries, as_of, also=fund_entries)
     return Universe(prices, fundamentals, known.reset_index(drop=True), status, tuple(notes))
 
 

@@ -70,3 +70,18 @@ def test_empty_missing_and_non_utf8_files(tmp_path):
                            (latin, "not UTF-8")):
         with pytest.raises(DataValidationError, match=fragment):
             import_crunchbase(path, CB / "organizations.csv")
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "Infinity", "1e999", "nan", "NaN"])
+def test_non_finite_amounts_are_errors(tmp_path, text):
+    rounds = raw_csv(CB / "funding_rounds.csv")
+    rounds[2]["raised_amount_usd"] = text
+    with pytest.raises(DataValidationError) as info:
+        import_crunchbase(write_rows(tmp_path / "funding_rounds.csv", rounds), CB / "organizations.csv")
+    assert [(p.line, p.column, p.value) for p in info.value.problems] == [(4, "raised_amount_usd", text)]
+    assert "not a finite number" in info.value.problems[0].rule
+    deals = raw_csv(PB / "deals.csv")
+    deals[1]["POST_VALUATION"] = text
+    with pytest.raises(DataValidationError) as info:
+        import_pitchbook(write_rows(tmp_path / "deals.csv", deals))
+    assert [(p.line, p.column, p.value) for p in info.value.problems] == [(3, "POST_VALUATION", text)]

@@ -10,7 +10,7 @@ import pytest
 
 from analysis.data import market as M
 from analysis.errors import MarketDataError
-from tests.data.market.fakes import NO_TICKERS, FakeYF, provider, recent_dates, seed_cache, yf_frame
+from tests.data.market.fakes import NO_TICKERS, FakeYF, provider, recent_dates, seed_cache, write_unchecked, yf_frame
 
 
 def test_truncated_cache_file_is_reported_then_replaced():
@@ -21,7 +21,10 @@ def test_truncated_cache_file_is_reported_then_replaced():
     assert read.status == M.CORRUPT and "unreadable" in read.problem
     status = M.market_status(["NVDA"])
     assert status.tickers_with(M.CORRUPT) == ("NVDA",)
-    assert status.banner == "No market data cached: market sections are skipped"
+    # The banner (not only the status table) names the file, so a report says what to repair.
+    assert status.banner == ("No market data cached: market sections are skipped; "
+                             "1 unreadable: NVDA (cache/prices/NVDA.parquet)")
+    assert status.problems == (f"NVDA (cache/prices/NVDA.parquet): {read.problem}",)
     universe = M.load_universe(["NVDA"], tickers_path=NO_TICKERS)  # treated as missing, no exception
     assert not universe.available
     fake = FakeYF({"NVDA": [yf_frame("NVDA", recent_dates(5), [1, 2, 3, 4, 5])]})
@@ -63,3 +66,77 @@ def test_ticker_file_names_are_safe_and_reversible():
     seed_cache("^GSPC", pd.bdate_range("2020-01-01", periods=3), [1, 2, 3])
     seed_cache("BRK-B", pd.bdate_range("2020-01-01", periods=3), [1, 2, 3])
     assert cache.tickers() == ["BRK-B", "^GSPC"]
+
+
+def _prices(closes, start="2024-01-02") -> pd.DataFrame:
+    dates = pd.bdate_range(start, periods=len(closes))
+    close = np.asarray(closes, dtype=float)
+    return pd.DataFrame({"date": dates.astype("datetime64[ns]"), "open": close, "high": close, "low": close,
+                         "close": close, "volume": np.full(len(close), 1e6)})
+
+
+def test_an_infinite_cached_price_is_skipped_and_named_not_passed_on():
+    # Regression: one inf close in the cache made every later report fail in radf, naming no ticker.
+    write_unchecked("NVDA", _prices([10, 11, np.inf, 12, 13]))
+    seed_cache("AMD", pd.bdate_range("2024-01-02", periods=5), [1, 2, 3, 4, 5])
+    universe = M.load_universe(["NVDA", "AMD"], as_of="2024-01-31", tickers_path=NO_TICKERS)
+    closes = universe.closes()
+    assert np.isfinite(closes.to_numpy()[~np.isnan(closes.to_numpy())]).all()
+    assert closes["NVDA"].dropna().tolist() == [10, 11, 12, 13]
+    assert universe.status.problems == ("NVDA (cache/prices/NVDA.parquet): 1 price row skipped "
+                                        "(close not a positive finite number; first on 2024-01-04)",)
+    assert "NVDA" in universe.status.banner and "1 price row skipped" in universe.status.banner
+    entry = M.MarketCache().read("NVDA")
+    assert entry.ok and entry.rows == 4
+
+
+def test_a_cache_file_with_only_bad_prices_is_unreadable_and_named():
+    write_unchecked("NVDA", _prices([np.inf, np.nan]))
+    entry = M.MarketCache().read("NVDA")
+    assert entry.status == M.CORRUPT and "no positive finite close" in entry.problem
+    assert "NVDA" in M.market_status(["NVDA"], as_of="2024-01-31").banner
+
+
+def test_non_finite_fundamentals_are_blanked_and_named():
+    frame = pd.DataFrame({"period_end": pd.to_datetime(["2025-03-31", "2025-06-30"]).astype("datetime64[ns]"),
+                          "revenue_usd": [1e9, np.inf], "capex_usd": [2e8, 3e8],
+                          "operating_cash_flow_usd": [np.nan, -np.inf], "free_cash_flow_usd": [1.0, 2.0],
+                          "shares_outstanding": [5.0, 5.0]})
+    write_unchecked("MSFT", frame, kind=M.FUNDAMENTALS)
+    seed_cache("MSFT", pd.bdate_range("2025-07-01", periods=3), [1, 2, 3])
+    universe = M.load_universe(["MSFT"], as_of="2025-07-31", tickers_path=NO_TICKERS)
+    values = universe.fundamentals[["revenue_usd", "operating_cash_flow_usd"]].to_numpy()
+    assert not np.isinf(values).any() and np.isnan(values[1]).all()
+    assert any("MSFT" in p and "fundamentals" in p for p in universe.status.problems)
+
+
+def test_writing_a_non_finite_price_is_refused(tmp_path):
+    with pytest.raises(MarketDataError, match="not a positive finite number"):
+        M.MarketCache().write("NVDA", M.PRICES, _prices([1, np.inf]), source="x", adjustment="unknown")
+    assert M.MarketCache().tickers() == []
+
+
+def test_a_read_only_cache_is_one_line_naming_the_folder_and_the_fix(tmp_path, monkeypatch, capsys):
+    # Root ignores file modes, so the refusal the OS would give is simulated where it happens.
+    from pathlib import Path
+
+    from analysis.cli import main
+
+    real_mkdir = Path.mkdir
+
+    def refuse(self, *args, **kwargs):
+        if M.MarketCache().root in (self, *self.parents):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    prices = tmp_path / "NVDA.csv"
+    prices.write_text("Date,Close\n2024-01-02,10\n2024-01-03,11\n")
+    assert main(["import-prices", str(prices)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0]
+    assert "cache/prices" in err[0] and "Permission denied" in err[0] and "AIBUBBLE_CACHE_DIR" in err[0]
+    assert str(tmp_path) not in err[0]          # no machine paths in messages that reach reports
+    fake = FakeYF({"NVDA": [yf_frame("NVDA", recent_dates(3), [1, 2, 3])]})
+    report = M.refresh(["NVDA"], fundamentals=[], provider=provider(fake))   # a fetch reports it, never raises
+    assert not report.ok and any("AIBUBBLE_CACHE_DIR" in note for note in report.notes)

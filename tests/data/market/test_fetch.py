@@ -163,3 +163,27 @@ def test_live_fetch_of_one_ticker():
     entry = M.MarketCache().read("SPY")
     assert entry.ok and 15 <= entry.rows <= 30
     assert (entry.frame["close"] > 0).all()
+
+
+def test_a_dns_failure_is_a_network_error_not_a_delisting():
+    # Regression: yfinance swallows the DNS error and says "possibly delisted"; fetch repeated it.
+    delisted = ("log", "$NVDA: possibly delisted; no price data found  (1d 2024-01-01 -> 2024-02-01)", yf_empty("NVDA"))
+    tz_failed = ("log", "Failed to get ticker 'AMD' reason: Failed to perform, curl: (6) Could not resolve host: "
+                        "query2.finance.yahoo.com", yf_empty("AMD"))
+
+    def no_dns(host):
+        raise OSError(-3, "Temporary failure in name resolution")
+
+    fake = FakeYF({"NVDA": [delisted], "AMD": [tz_failed]})
+    report = M.refresh(["NVDA", "AMD"], fundamentals=[], deadline_s=10,
+                       provider=provider(fake, max_attempts=1, resolve=no_dns))
+    outcomes = {o.ticker: o for o in report.outcomes}
+    for ticker in ("NVDA", "AMD"):
+        assert outcomes[ticker].status == M.ERROR
+        assert outcomes[ticker].message.startswith("network error")
+        assert "delisted" not in outcomes[ticker].message
+    assert "Could not resolve host" in outcomes["AMD"].message
+    # With a working resolver the same answer is what it says: an empty answer for that symbol.
+    fake = FakeYF({"NVDA": [delisted]})
+    (outcome,) = M.refresh(["NVDA"], fundamentals=[], provider=provider(fake, resolve=lambda host: None)).outcomes
+    assert outcome.status == M.EMPTY and "possibly delisted" in outcome.message

@@ -39,5 +39,7 @@ def test_tidy_prices_drops_padding_rows_and_rejects_bad_frames():
         M.tidy_prices(pd.DataFrame({"Open": [1.0]}, index=pd.DatetimeIndex(["2024-01-02"])), "X")
     with pytest.raises(M.ShapeError, match="non-positive"):
         M.tidy_prices(yf_frame("X", ["2024-01-02"], [-1.0]), "X")
+    with pytest.raises(M.ShapeError, match="infinite close on 2024-01-03"):
+        M.tidy_prices(yf_frame("X", ["2024-01-02", "2024-01-03"], [1.0, np.inf]), "X")
     with pytest.raises(M.ShapeError, match="DataFrame"):
         M.tidy_prices(None, "X")
