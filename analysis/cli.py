@@ -46,7 +46,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from analysis.data.ledger import guess_dataset, validate_files
+    from analysis.data.ledger import check_files, guess_dataset
 
     # Files are checked in groups of at most one per dataset (the cross-file rules pair a ledger
     # with its companies), so two ledgers given together are both checked, each on its own.
@@ -64,9 +64,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             group[dataset] = path
     else:
         groups.append(dict(config.DATASET_FILES))
-    problems = [problem for group in groups for problem in validate_files(group)]
+    reports = [check_files(group) for group in groups]
+    problems = [problem for report in reports for problem in report.problems]
     for problem in problems:
         print(problem)
+    for note in (note for report in reports for note in report.notes):
+        print(f"note: {note}")
     checked = ", ".join(config.display_path(p) for group in groups for p in group.values())
     if problems:
         print(f"{len(problems)} problem(s) in {checked}", file=sys.stderr)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.data.ledger import read_table
+from analysis.data.tables import read_table
 from analysis.errors import ParameterError
 
 #: The longest gap between an announcement and the rate used (a long holiday weekend is 4 days).

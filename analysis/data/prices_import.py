@@ -13,8 +13,8 @@ Accepted layouts
   local calendar date is the trading day.
 
 The close is ``Adj Close`` when present (adjusted for splits and dividends), else ``Close``
-(adjustment unknown unless the caller says). Every problem in a file (bad dates, non-numeric or
-non-positive prices, duplicate dates) is reported at once with file, line and column; line numbers
+(adjustment unknown unless the caller says). Every problem in a file (bad dates, non-numeric,
+infinite or non-positive prices, duplicate dates) is reported at once with file, line and column; line numbers
 count the first line of the file as 1, as an editor shows them.
 """
 
@@ -32,7 +32,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis import config
+from analysis import clock, config
 from analysis.data.market import ADJUSTMENTS, PRICES, MarketCache, merge_prices
 from analysis.errors import DataValidationError, MarketDataError, ParameterError, Problem
 
@@ -334,7 +334,7 @@ def read_price_csv(path: os.PathLike | str, ticker: str | None = None,
     Raises
     ------
     PriceFileError
-        With every problem found: missing date or close column, unreadable dates, non-numeric,
+        With every problem found: missing date or close column, unreadable dates, non-numeric, infinite,
         zero or negative prices, duplicate dates, dates in the future.
     """
     path = Path(path)
@@ -360,7 +360,7 @@ def read_price_csv(path: os.PathLike | str, ticker: str | None = None,
     date_label = "Date" if layout.header_lines > 1 else rows[0][1][layout.date_col] or "Date"
     raw_dates = [row[layout.date_col] if layout.date_col < len(row) else "" for _, row in data]
     parsed, date_format = _parse_dates(raw_dates)
-    today = pd.Timestamp.today().normalize()
+    today = pd.Timestamp(clock.today())
     for (line, _), raw, value in zip(data, raw_dates, parsed):
         if value is None:
             problems.append(Problem(shown, line, date_label, raw, "not a date (expected e.g. 2024-01-31)"))
@@ -387,6 +387,8 @@ def read_price_csv(path: os.PathLike | str, ticker: str | None = None,
                     continue
                 if np.isnan(number):
                     problems.append(Problem(shown, line, label, cell, "not a number"))
+                elif np.isinf(number):  # "inf", "Infinity", "1e999": one such close breaks every test
+                    problems.append(Problem(shown, line, label, cell, "not a finite number"))
                 elif name == "volume" and number < 0:
                     problems.append(Problem(shown, line, label, cell, "volume is negative"))
                 elif name != "volume" and number <= 0:

@@ -9,15 +9,27 @@ from __future__ import annotations
 from typing import Optional
 
 import pandas as pd
+import pandera.extensions
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from analysis import clock
 from analysis.data.taxonomy import load_taxonomy
 from analysis.data.vocabulary import (  # noqa: F401 (re-exported: the schemas' vocabulary)
     CONFIDENCE, INVESTMENT_TYPES, INVESTOR_TYPES, ISO_DATE_PATTERN, MONEY_TYPES, NOT_NEW_EQUITY, PUBLISHER_TIERS,
     REGIONS, RELATIONSHIPS, STAGES, URL_PATTERN)
 
 DOMAIN_IDS = list(load_taxonomy().ids)
+
+
+@pandera.extensions.register_check_method(statistics=["years_ahead"], check_type="element_wise")
+def not_after_year(value, *, years_ahead: int) -> bool:
+    """A year no later than today's (:func:`analysis.clock.today`) plus ``years_ahead``.
+
+    Checked when a file is validated, not when this module is imported, so the bound moves
+    with the calendar (a fixed "<= 2026" would reject next year's correct rows).
+    """
+    return value <= clock.today().year + years_ahead
 
 
 class _Sourced(pa.DataFrameModel):
@@ -60,7 +72,7 @@ class Companies(_Sourced):
     domain: Series[str] = pa.Field(isin=DOMAIN_IDS)
     llm_dependency: Series[str] = pa.Field(isin=["core", "partial", "none"])
     country: Series[str] = pa.Field(nullable=True, str_matches=r"^[A-Z]{2}$")
-    founded_year: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1900, le=2026)
+    founded_year: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1900, not_after_year={"years_ahead": 0})
     description: Series[str] = pa.Field(str_length={"min_value": 1})
     ticker: Series[str] = pa.Field(nullable=True)
     notes: Series[str] = pa.Field(nullable=True)
@@ -96,9 +108,10 @@ class HyperscalerFinancials(_Sourced):
     source_date: Series[pd.Timestamp] = pa.Field(nullable=True)
     company: Series[str] = pa.Field(str_length={"min_value": 1})
     ticker: Series[str] = pa.Field(isin=["MSFT", "GOOGL", "AMZN", "META", "ORCL"])
-    fiscal_year: Series[int] = pa.Field(ge=2018, le=2027)
+    # A fiscal year can run one ahead of the calendar (Microsoft's FY2026 starts in July 2025).
+    fiscal_year: Series[int] = pa.Field(ge=2018, not_after_year={"years_ahead": 1})
     fiscal_quarter: Series[int] = pa.Field(isin=[1, 2, 3, 4])
-    calendar_year: Series[int] = pa.Field(ge=2018, le=2026)
+    calendar_year: Series[int] = pa.Field(ge=2018, not_after_year={"years_ahead": 0})
     calendar_quarter: Series[int] = pa.Field(isin=[1, 2, 3, 4])
     period_end: Series[pd.Timestamp] = pa.Field()
     capex_usd: Series[float] = pa.Field(nullable=True, ge=0)

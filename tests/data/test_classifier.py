@@ -75,6 +75,8 @@ def test_lists_are_case_and_whitespace_insensitive_and_empty_items_ignored():
     ("strict", {"cat": False, "kw_only": False, "ai_only": True, "none": False}),
     ("all", {"cat": True, "kw_only": True, "ai_only": True, "none": True}),
 ])
+
+
 def test_ai_filters(ai_filter, expected_ai):
     companies = _frame({
         "cat": ("Biotechnology", None, None),              # a domain category, no AI category

@@ -29,6 +29,8 @@ def write(tmp_path, name, text):
     ("stocks/TSM.csv", "TSM", 7246, "1997-10-09", "2026-07-31"),    # Date,Close
     ("etfs/QQQ.csv", "QQQ", 6906, "1999-03-10", "2026-08-21"),
 ])
+
+
 def test_real_snapshot_imports_in_place(rel, ticker, rows, first, last):
     path = require_shared_market() / rel
     report = import_prices([path])
@@ -130,6 +132,8 @@ def test_history_csv_with_utc_offsets_keeps_the_local_trading_day(tmp_path):
      "Datum;Schluss\n21.08.2026;214,72\n", [214.72], ["2026-08-21"]),
     ("semicolon.csv", "Date;Close\n21.08.2026;1.214,72\n", [1214.72], ["2026-08-21"]),
 ])
+
+
 def test_common_exports(tmp_path, name, text, close, dates):
     path = write(tmp_path, name, text)
     (entry,) = read_price_csv(path).entries
@@ -168,6 +172,8 @@ def test_every_problem_is_reported_with_file_line_and_column(tmp_path):
     ("", r"nope\.csv.*file is empty"),
     ("2024-01-02,5\n", r"nope\.csv.*no header row"),
 ])
+
+
 def test_missing_columns_name_the_file(tmp_path, text, message):
     path = write(tmp_path, "nope.csv", text)
     with pytest.raises(PriceFileError, match=message):
@@ -220,3 +226,20 @@ def test_tickers_that_look_like_price_fields(tmp_path):
     np.testing.assert_array_equal(pf.entries[0].frame["close"], frame[("LOW", "Close")].to_numpy())
     (one,) = M.tidy_prices(frame, "OPEN")[0:1]
     np.testing.assert_array_equal(one["close"], frame[("OPEN", "Close")].to_numpy())
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "Infinity", "1e999"])
+def test_non_finite_prices_are_refused_with_file_line_and_column(tmp_path, capsys, text):
+    # Regression: `import-prices` accepted inf (exit 0) and every later report failed in radf.
+    from analysis.cli import main
+
+    path = write(tmp_path, "NVDA.csv",
+                 f"Date,Close,Volume\n2024-01-02,10,5\n2024-01-03,{text},5\n2024-01-04,11,{text}\n")
+    with pytest.raises(PriceFileError) as err:
+        read_price_csv(path)
+    assert [(p.line, p.column, p.value) for p in err.value.problems] == [
+        (3, "Close", text), (4, "Volume", text)]
+    assert all("not a finite number" in p.rule for p in err.value.problems)
+    assert main(["import-prices", str(path)]) == 1
+    assert "NVDA.csv:3: column Close value " in capsys.readouterr().err
+    assert M.MarketCache().tickers() == []

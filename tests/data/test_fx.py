@@ -10,7 +10,7 @@ import pytest
 
 from analysis import config
 from analysis.data.fx import CONVERTED_MARK, ECB_CONVERTED_MARK, load_fx_rates, to_usd
-from analysis.data.ledger import read_table
+from analysis.data.tables import read_table
 from analysis.errors import ParameterError
 
 
