@@ -196,7 +196,7 @@ def basket_betas(levels: pd.DataFrame, llm_basket: str, market: pd.Series | None
     rets = rets[rets[llm_basket].notna() & (rets["market"].notna() | (not has_market))]
     others = [c for c in levels.columns if c != llm_basket]
     empty = pd.DataFrame(columns=["basket", "label", "segments", "weeks", "n_eff", "beta", "se", "ci_low", "ci_high",
-                                  "beta_market", "p_zero", "p_null", "in_pooled", "shared_members"])
+                                  "beta_market", "beta_market_se", "p_zero", "p_null", "in_pooled", "shared_members"])
     if len(rets) < min_weeks:
         notes.append(f"{len(rets)} weeks of LLM basket returns from {start} (at least {min_weeks} needed).")
         return BasketBetas(_holm_flags(empty, null), None, llm_basket, None, None, None, null, has_market, tuple(notes))
@@ -218,10 +218,11 @@ def basket_betas(levels: pd.DataFrame, llm_basket: str, market: pd.Series | None
             rows.append({**row, "in_pooled": False, "note": f"{int(ok.sum())} weeks (< {min_weeks})"})
             continue
         s = slope(y[ok], x[ok], None if mkt is None else mkt[ok])
-        mk = slope(y[ok], mkt[ok], x[ok], n_boot=0).beta if mkt is not None else float("nan")
+        mk = slope(y[ok], mkt[ok], x[ok], n_boot=0) if mkt is not None else None
         lo, hi = s.interval()
         rows.append({**row, "n_eff": s.n_eff, "beta": s.beta, "se": s.se, "ci_low": lo, "ci_high": hi,
-                     "beta_market": mk, "p_zero": s.p(0.0), "p_null": s.p(null), "r2": s.r2,
+                     "beta_market": float("nan") if mk is None else mk.beta,
+                     "beta_market_se": float("nan") if mk is None else mk.se, "p_zero": s.p(0.0), "p_null": s.p(null), "r2": s.r2,
                      "note": "shares members with the LLM basket: kept out of the pooled beta" if b in exclude else ""})
         if b not in exclude:
             pooled_cols.append(b)

@@ -102,9 +102,11 @@ def risk_section(data: Ledger, *, as_of: str, definition: str, lab_financials: p
         if levels is not None else None
     pairs = valuation.priced_pairs(data.rounds)
     multiples = valuation.revenue_multiples(data.rounds, lab_financials)
-    f_channels = stress.funding_channels(data.rounds, llm)
-    r_channels = stress.return_channels(levels, llm_basket) if levels is not None and llm_basket in levels else []
-    c_channels = stress.capex_channels(levels, capex.quarterly["capex_usd"], [supplier_basket]) \
+    f_channels = stress.funding_channels(data.rounds, llm, end=as_of)
+    r_channels = stress.return_channels(levels, llm_basket, market.benchmark, end=as_of) \
+        if levels is not None and llm_basket in levels else []
+    c_channels = stress.capex_channels(levels, capex.quarterly["capex_usd"], [supplier_basket], market.benchmark,
+                                       capex.quarterly["companies_reporting"]) \
         if levels is not None and supplier_basket in levels else []
     explosive = dict(zip(status["basket"], status["explosive"])) if status is not None and len(status) else None
     claims = thesis.ThesisResult((
