@@ -436,6 +436,9 @@ class Contagion:
         parts = [p.text() for p in (self.returns, self.funding) if p is not None]
         return " ".join(parts)
 
+    def _repr_html_(self) -> str:
+        return self.summary().to_html(index=False, float_format=lambda v: f"{v:.3g}")
+
     def claim(self) -> ClaimTest:
         return _claim(self)
 

@@ -150,6 +150,9 @@ class BreakDecision:
     def summary(self) -> pd.DataFrame:
         return pd.DataFrame([self.metrics()])
 
+    def _repr_html_(self) -> str:
+        return self.summary().to_html(index=False)
+
     def metrics(self) -> dict:
         out = {"tested": self.tested, "reason": self.reason, "pre_periods": self.pre_periods,
                "pre_zero_periods": self.pre_zero_periods, "pre_coverage": _r(self.pre_coverage)}
@@ -235,6 +238,9 @@ class ForecastGate:
 
     def summary(self) -> pd.DataFrame:
         return pd.DataFrame([{k: v for k, v in self.metrics().items() if k != "reasons"}])
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html(index=False)
 
     def metrics(self) -> dict:
         return {"headline": self.passed, "reasons": list(self.reasons), "horizon": self.horizon,
