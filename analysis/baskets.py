@@ -526,11 +526,12 @@ def valuation_snapshot(prices: pd.DataFrame, fundamentals: pd.DataFrame, as_of=N
 # --------------------------------------------------------------------------------------------
 
 
-def basket_members(tickers: pd.DataFrame, basket_id: str) -> list[str]:
-    """Tickers of ``data/tickers.csv`` in the basket's ticker segments (benchmarks never)."""
+def basket_members(tickers: pd.DataFrame, basket_id: str, taxonomy=None) -> list[str]:
+    """Tickers of ``data/tickers.csv`` in the basket's ticker segments (benchmarks never);
+    ``taxonomy`` defaults to the bundled one."""
     from analysis.data.taxonomy import load_taxonomy
 
-    segments = load_taxonomy().basket(basket_id).ticker_segments
+    segments = (taxonomy or load_taxonomy()).basket(basket_id).ticker_segments
     rows = tickers[tickers["segment"].isin(segments) & ~tickers["is_benchmark"].astype(bool)]
     return rows["ticker"].tolist()
 

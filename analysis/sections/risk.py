@@ -110,9 +110,9 @@ def risk_section(data: Ledger, *, as_of: str, definition: str, lab_financials: p
     ``market`` is a :class:`analysis.baskets.MarketContext`; ``models`` the Epoch AI model table
     (None when absent: claim 3 is then not testable).
     """
-    from analysis import inference as I
     from analysis import plots, risk, stress, thesis
     from analysis.bubbles.sweep import bubble_status
+    from analysis.contagion import claim_contagion
     from analysis.data.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
@@ -124,13 +124,15 @@ def risk_section(data: Ledger, *, as_of: str, definition: str, lab_financials: p
                                     weights=risk_weights or None)
     status = bubble_status(levels, STATUS_LPPLS_WINDOWS, {b.id: b.label for b in taxonomy.baskets}) \
         if levels is not None else None
-    f_channels = stress.funding_channels(data.rounds, llm)
-    r_channels = stress.return_channels(levels, llm_basket) if levels is not None and llm_basket in levels else []
-    c_channels = stress.capex_channels(levels, capex.quarterly["capex_usd"], [supplier_basket]) \
+    f_channels = stress.funding_channels(data.rounds, llm, end=as_of)
+    r_channels = stress.return_channels(levels, llm_basket, market.benchmark, end=as_of) \
+        if levels is not None and llm_basket in levels else []
+    c_channels = stress.capex_channels(levels, capex.quarterly["capex_usd"], [supplier_basket], market.benchmark,
+                                       capex.quarterly["companies_reporting"]) \
         if levels is not None and supplier_basket in levels else []
     end = min(data.last_round_date, pd.Timestamp(as_of))
-    contagion = I.not_testable(4, thesis.CLAIMS[4], "contagion (being rebuilt)", "beta",
-                               "The contagion test is being rebuilt on AI-era data with a market factor.")
+    contagion = claim_contagion(data.rounds, levels, market.benchmark,
+                                universe=market.universe, end=as_of)
     claims = thesis.run(data.rounds, lab_financials, end, contagion, models=models)
     result = stress.stress_test(f_channels + r_channels + c_channels, llm_valuation_haircut, llm_funding_drop,
                                 capex_cut)
