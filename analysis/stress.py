@@ -83,24 +83,20 @@ _FRACTION_UNITS = {"fraction": 1.0, "share": 1.0, "ratio": 1.0, "percent": 0.01,
 ANALOGUES = {
     "dotcom_2000_2002": {
         "label": "Dot-com bust, 2000-2002",
-        "llm_valuation_haircut": "dotcom_nasdaq_drawdown_2000_2002",
-        "market_drop": "dotcom_sp500_drawdown_2000_2002",
-        "llm_funding_drop": "dotcom_us_vc_funding_drop_2000_2002",
-        "capex_cut": "telecom_capex_cut_2000_2002",
-        "targets": {"ai_infrastructure_suppliers": "dotcom_semiconductor_drawdown_2000_2002"},
+        "llm_valuation_haircut": "dotcom_drawdown_nasdaq_composite",
+        "capex_cut": "telecom_na_wireline_capex_change_2001",
+        "targets": {},
     },
     "telecom_capex_2001": {
         "label": "Telecom capex cut, 2001-2002",
-        "capex_cut": "telecom_capex_cut_2000_2002",
-        "llm_valuation_haircut": "telecom_equipment_drawdown_2000_2002",
-        "market_drop": "dotcom_sp500_drawdown_2000_2002",
+        "capex_cut": "telecom_carrier_capex_cut_2002",
+        "llm_valuation_haircut": "dotcom_drawdown_cisco",
         "targets": {},
     },
     "growth_2022": {
         "label": "Growth-stock drawdown, 2022",
-        "llm_valuation_haircut": "growth_2022_nasdaq_drawdown",
-        "market_drop": "growth_2022_sp500_drawdown",
-        "llm_funding_drop": "vc_funding_drop_2022_2023",
+        "llm_valuation_haircut": "drawdown2022_arkk",
+        "market_drop": "drawdown2022_nasdaq100_12m",
         "targets": {},
     },
 }
@@ -221,20 +217,54 @@ def capex_channels(levels: pd.DataFrame, capex_quarterly: pd.Series, supplier_co
     return out
 
 
-def exposure_channels(points: pd.DataFrame) -> list[Channel]:
-    """Sourced supplier exposure: one channel per ``supplier_exposure`` row with a share unit."""
-    rows = points[points["category"] == "supplier_exposure"] if len(points) else points
+#: How each supplier's hyperscaler share of revenue is built from sourced reference points: the
+#: estimate, and the other end of its range (``low`` or ``high``), each a sum or a product of
+#: reference rows. NVIDIA: large cloud providers' share of data-centre revenue times data-centre's
+#: share of revenue (44%), down to its two largest direct customers (36%); Arista: Microsoft plus
+#: Meta in 2025 (42%), up to the two customers' earlier peaks (44%).
+SUPPLIER_EXPOSURE = {
+    "NVIDIA": {"value": ("product", ("nvidia_q2fy2026_csp_share_of_datacenter",
+                                     "nvidia_q2fy2026_datacenter_share_of_revenue")),
+               "low": ("sum", ("nvidia_fy2026_largest_direct_customer_share",
+                               "nvidia_fy2026_second_direct_customer_share"))},
+    "Arista Networks": {"value": ("sum", ("arista_2025_microsoft_share", "arista_2025_meta_share")),
+                        "high": ("sum", ("arista_2018_microsoft_share_peak", "arista_2019_facebook_share_peak"))},
+}
+
+
+def _combine(points: pd.DataFrame, rule: tuple[str, tuple[str, ...]]) -> tuple[float, float, float] | None:
+    """(value, low, high) of a sum or product of reference rows (each row's own range kept)."""
+    how, ids = rule
+    rows = points.set_index("id").reindex(list(ids))
+    if rows["value"].isna().any():
+        return None
+    scale = rows["unit"].map(_FRACTION_UNITS).astype(float)
+    mid = rows["value"].astype(float) * scale
+    lo = rows["low"].astype(float).fillna(rows["value"].astype(float)) * scale
+    hi = rows["high"].astype(float).fillna(rows["value"].astype(float)) * scale
+    agg = (lambda v: float(v.prod())) if how == "product" else (lambda v: float(v.sum()))
+    return agg(mid), agg(lo), agg(hi)
+
+
+def exposure_channels(points: pd.DataFrame, exposure: dict | None = None) -> list[Channel]:
+    """Sourced supplier exposure: per supplier of ``exposure`` (default :data:`SUPPLIER_EXPOSURE`),
+    the hyperscalers' share of its revenue (a cut of ``c`` in their capex costs it about
+    ``share x c``), with the sourced range as its interval; a supplier whose reference rows are
+    missing is left out."""
     out = []
-    for r in rows.itertuples():
-        scale = _FRACTION_UNITS.get(str(r.unit).strip().lower())
-        if scale is None or pd.isna(r.value):
+    if not len(points):
+        return out
+    for target, spec in (SUPPLIER_EXPOSURE if exposure is None else exposure).items():
+        combined = _combine(points, spec["value"])
+        if combined is None:
             continue
-        v = abs(float(r.value)) * scale
-        lo = abs(float(r.low)) * scale if pd.notna(r.low) else v
-        hi = abs(float(r.high)) * scale if pd.notna(r.high) else v
-        out.append(Channel("exposure", str(r.subject), v, float("nan"), 1, float("nan"), float("nan"),
-                           min(lo, hi), max(lo, hi), source="sourced", reference=str(r.id),
-                           note=str(r.metric)))
+        value = combined[0]
+        other = [combined[1], combined[2]] + [v for key in ("low", "high") if key in spec
+                                               for c in [_combine(points, spec[key])] if c is not None for v in c]
+        lo, hi = min([value, *other]), max([value, *other])
+        ids = ", ".join(i for key in ("value", "low", "high") if key in spec for i in spec[key][1])
+        out.append(Channel("exposure", target, value, float("nan"), 1, float("nan"), float("nan"), lo, hi,
+                           source="sourced", reference=ids, note="hyperscalers' share of revenue"))
     return out
 
 
@@ -256,32 +286,16 @@ def channel_table(channels: list[Channel]) -> pd.DataFrame:
 
 
 def load_reference_points(path: Path | str | None = None) -> pd.DataFrame:
-    """Sourced reference figures (``data/reference_points.csv``); an empty frame when the file
-    does not exist. A malformed file raises :class:`DataValidationError` naming file, row, field."""
+    """Sourced reference figures (``data/reference_points.csv``), validated by their schema
+    (``aibubble validate`` rules: a value or a low-high range, ids unique); an empty frame when
+    the file does not exist. A malformed file raises :class:`DataValidationError` naming file,
+    row and field."""
+    from analysis.data.tables import read_table
+
     path = Path(path) if path else REFERENCE_POINTS
     if not path.exists():
         return pd.DataFrame(columns=REFERENCE_COLUMNS)
-    shown = config.display_path(path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in ("id", "category", "subject", "metric", "value", "unit", "low", "high") if c not in frame]
-    if missing:
-        raise DataValidationError([Problem(shown, 1, c, None, "required column missing") for c in missing])
-    problems = []
-    for col in ("value", "low", "high"):
-        values = frame[col].str.strip()
-        parsed = pd.to_numeric(values.where(values != ""), errors="coerce")
-        for i in np.flatnonzero(parsed.isna().to_numpy() & (values != "").to_numpy()):
-            problems.append(Problem(shown, int(i) + 2, col, frame.loc[i, col], "not a number"))
-        frame[col] = parsed
-    for i in np.flatnonzero(frame["value"].isna().to_numpy()):
-        if not any(p.line == i + 2 and p.column == "value" for p in problems):
-            problems.append(Problem(shown, int(i) + 2, "value", "", "a reference point needs a value"))
-    duplicated = frame["id"].duplicated(keep="first")
-    for i in np.flatnonzero(duplicated.to_numpy()):
-        problems.append(Problem(shown, int(i) + 2, "id", frame.loc[i, "id"], "duplicate id"))
-    if problems:
-        raise DataValidationError(problems)
-    return frame
+    return read_table(path, "reference_points")
 
 
 @dataclass(frozen=True)
@@ -306,9 +320,14 @@ def _as_fall(row) -> tuple[float, float, float] | None:
     scale = _FRACTION_UNITS.get(str(row["unit"]).strip().lower())
     if scale is None:
         return None
-    mid = abs(float(row["value"])) * scale
-    lo = abs(float(row["low"])) * scale if pd.notna(row["low"]) else mid
-    hi = abs(float(row["high"])) * scale if pd.notna(row["high"]) else mid
+    if pd.isna(row["value"]) and (pd.isna(row["low"]) or pd.isna(row["high"])):
+        return None
+    lo_raw = abs(float(row["low"])) * scale if pd.notna(row["low"]) else None
+    hi_raw = abs(float(row["high"])) * scale if pd.notna(row["high"]) else None
+    # A point given only as a range (a planned 30-35% cut) is read at the range's midpoint.
+    mid = abs(float(row["value"])) * scale if pd.notna(row["value"]) else (lo_raw + hi_raw) / 2
+    lo = mid if lo_raw is None else lo_raw
+    hi = mid if hi_raw is None else hi_raw
     return mid, min(lo, hi), max(lo, hi)
 
 
