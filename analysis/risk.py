@@ -1,41 +1,61 @@
-"""The composite bubble-risk score per AI segment: documented indicators, each mapped to [0, 1]
-by a stated rule, weighted into a 0-100 score with its contributions, computed as of any past
-date with only the data available then.
+"""The bubble-risk score per segment: indicators mapped to [0, 1] against historical or absolute
+anchors, scored per pillar (private markets, public markets, hyperscaler spending), combined over
+the pillars that have data, shrunk toward all-AI values where a segment has few rounds, with a
+bootstrap interval - computed as of any past date with only the data available then.
 
-Indicators and their rules
---------------------------
-Private markets (from the funding ledger, trailing four quarters):
+Indicators, anchors and sources
+-------------------------------
+Each indicator's raw value maps to [0, 1] by straight lines between anchor points (on the log
+scale where stated); outside the anchors the end values hold. Anchors cite the sourced rows of
+``data/reference_points.csv`` (``REF:id``) or say why they are absolute.
 
-* ``funding_growth`` - year-on-year growth of trailing-four-quarter funding; percentile.
-* ``concentration`` - Herfindahl index across the segment's companies; percentile.
-* ``mega_round_share`` - share of funding in $1bn+ rounds; percentile.
-* ``step_up`` - median annualised valuation step-up of repeat rounds closing in the window; percentile.
-* ``revenue_multiple`` - median valuation/revenue at priced rounds in the window; percentile.
-* ``supplier_share`` - share of funding in rounds with a cloud/chip supplier investor; percentile.
+Private markets (the ledger's new money, trailing twelve months to the date):
 
-Public markets (from the segment's price basket):
+* ``funding_growth`` - trailing-12-month new money over the 12 months before, minus one: the
+  flow analogue of Greenwood, Shleifer and You's run-up, compared year on year because the
+  ledger's coverage is similar in consecutive years (a two-year comparison would reach back into
+  thinner years and read coverage as growth). Anchors: GSY's probability of a crash within two
+  years after a two-year run-up of 50%, 100% and 150% (0.20, 0.53, 0.80;
+  REF:gsy_crash_probability_net_50/100/150), at the annual growth that compounds to that run-up
+  over two years (22.5%, 41.4%, 58.1%); 0 growth -> 0; and, an extrapolation beyond GSY's
+  largest class so that larger run-ups still rank, 100% a year (300% over two years) -> 1.
+* ``revenue_multiple`` - median across companies of their valuation over revenue public by the
+  round (log scale). Anchors: 1x -> 0, 5.5x -> 0.25 (NASDAQ-100 at its 2021 peak,
+  REF:peak2021_nasdaq100_price_to_sales), 14.7x -> 0.5 (median SaaS at the 2021 peak,
+  REF:peak2021_saas_median_ev_ntm_revenue_nov), 35x -> 0.75 (high-growth SaaS at the 2021 peak,
+  REF:peak2021_saas_high_growth_ev_ntm_revenue), 63x -> 1 (Cisco at the dot-com peak,
+  REF:dotcom_peak_cisco_price_to_sales).
+* ``step_up`` - time-weighted annual valuation growth (``exp(g) - 1``) of companies with a second
+  priced round in the last two years, on the ``funding_growth`` anchors.
+* ``mega_round_share`` and ``supplier_share`` (rounds with a cloud or chip supplier investor,
+  parents excluded: ``analysis.deals``) - shares already on an absolute 0-1 scale (all money in
+  $1bn+ rounds, all of it from suppliers). Concentration across companies is reported, not scored:
+  in a ledger of large rounds it mostly counts how many companies the ledger covers.
 
-* ``psy_explosive`` - 1 when the basket is in a PSY explosive episode at the date (Phillips, Shi
-  and Yu 2015; :func:`analysis.bubbles.psy.explosive_now`, the package's one definition), else 0.
-* ``lppls_confidence`` - the multi-window LPPLS confidence indicator itself (already in [0, 1]).
-* ``runup`` - 1 when the two-year return exceeds 100% raw and net of the market (Greenwood,
-  Shleifer and You 2019), else 0.
-* ``near_peak`` - 1 at the all-time high, falling linearly to 0 at a 50% drawdown.
-* ``price_to_sales`` - percentile of the basket's price-to-sales ratio. yfinance gives about
-  five quarters of fundamentals, so this is a *current* value only (no history to rank it
-  against) and it is left out of the score history until a price-to-sales history is cached.
+Public markets: ``market_signal`` - the basket's market bubble signal
+(:func:`analysis.bubbles.signal.history`: PSY margin, LPPLS confidence, run-up, distance from the
+peak, calibrated on past bubbles) divided by 100.
 
-Spending (hyperscalers; LLM segments and AI infrastructure only):
+Hyperscaler spending (LLM segments and AI infrastructure): ``capex_to_revenue`` - trailing four
+quarters; 14% -> 0 (telecom carriers' long-run average, REF:telecom_carrier_capex_to_revenue_normal),
+50% -> 1 (carriers at the 2000-01 peak, REF:telecom_carrier_capex_to_sales_peak); and
+``capex_to_ocf``: 0 -> 0, 1 -> 1 (absolute: capex equal to operating cash flow leaves nothing
+for anything else and beyond it must be financed).
 
-* ``capex_to_revenue`` and ``capex_to_ocf`` - trailing-four-quarter ratios; percentile.
+Combining
+---------
+A pillar's score is the weighted mean of its available indicators; the composite is the weighted
+mean (``PILLAR_WEIGHTS``) of the pillars a segment has. A missing pillar is left out, never
+counted as zero, so adding market data moves a score only by what that data says, and a segment
+with no listed basket is scored on what it has. Private indicators of a segment with ``n`` rounds
+(companies for the multiple) in the window are shrunk toward the all-AI value - the median of the
+segments' own values, not the dollar-pooled value, which the largest LLM rounds would decide -
+keeping ``n / (n + SHRINK_K)`` of their own. The interval of the latest score comes from resampling the segment's
+companies (with all their rounds) ``N_BOOT`` times, the other pillars held at their values.
 
-A *percentile* is the empirical CDF of the value among the indicator's own values at or before
-the date (so no look-ahead), once at least ``MIN_HISTORY`` values exist; before that the indicator
-is unavailable and drops out of the composite, whose weights are renormalised over the indicators
-present. References: Phillips, P. C. B., Shi, S. and Yu, J. (2015), International Economic Review
-56(4); Greenwood, R., Shleifer, A. and You, Y. (2019), Journal of Financial Economics 131(1);
-Sornette, D. et al. (2015), "Real-time prediction and post-mortem analysis of the Shanghai 2015
-stock market bubble and crash", Journal of Investment Strategies 4(4).
+References: Greenwood, R., Shleifer, A. and You, Y. (2019), "Bubbles for Fama", Journal of
+Financial Economics 131(1), 20-43; Efron, B. and Morris, C. (1975), "Data analysis using Stein's
+estimator and its generalizations", JASA 70(350) (shrinkage toward a grand mean).
 """
 
 from __future__ import annotations
@@ -46,105 +66,73 @@ import numpy as np
 import pandas as pd
 
 from analysis.data.taxonomy import Taxonomy, load_taxonomy
-from analysis.spending import MEGA_ROUND_USD, SUPPLIER_TYPES, herfindahl, split_names
+from analysis.spending import MEGA_ROUND_USD
 
-MIN_HISTORY = 4
-NEAR_PEAK_FLOOR = 0.5  # a 50% drawdown scores 0 on near_peak
-
+#: Pillar of each indicator.
 PILLARS = {
-    "funding_growth": "private", "concentration": "private", "mega_round_share": "private",
-    "step_up": "private", "revenue_multiple": "private", "supplier_share": "private",
-    "psy_explosive": "public", "lppls_confidence": "public", "runup": "public", "near_peak": "public",
-    "price_to_sales": "public",
+    "funding_growth": "private", "revenue_multiple": "private", "step_up": "private",
+    "mega_round_share": "private", "supplier_share": "private",
+    "market_signal": "public",
     "capex_to_revenue": "spending", "capex_to_ocf": "spending",
 }
-
-#: Default weights (sum to 1). Private-market signals carry half, public markets 35%, spending 15%:
-#: the thesis is about private LLM valuations first, and public signals are noisier per segment.
+#: Weights of the indicators within their pillar (renormalised over those available).
 DEFAULT_WEIGHTS = {
-    "funding_growth": 0.10, "concentration": 0.08, "mega_round_share": 0.08, "step_up": 0.10,
-    "revenue_multiple": 0.08, "supplier_share": 0.06,
-    "psy_explosive": 0.10, "lppls_confidence": 0.08, "runup": 0.07, "near_peak": 0.05, "price_to_sales": 0.05,
-    "capex_to_revenue": 0.075, "capex_to_ocf": 0.075,
+    "funding_growth": 0.30, "revenue_multiple": 0.30, "step_up": 0.15, "mega_round_share": 0.15,
+    "supplier_share": 0.10,
+    "market_signal": 1.0,
+    "capex_to_revenue": 0.5, "capex_to_ocf": 0.5,
 }
+#: Weights of the pillars in the composite (renormalised over those a segment has): private
+#: markets first, since the thesis is about private LLM valuations; prices and capex beside them.
+PILLAR_WEIGHTS = {"private": 0.5, "public": 0.3, "spending": 0.2}
 
-#: Rules by indicator: "percentile" (against own history), "flag" (0/1), "level" (already 0-1),
-#: "near_peak" (linear in drawdown).
-RULES = {name: "percentile" for name in PILLARS}
-RULES.update({"psy_explosive": "flag", "runup": "flag", "lppls_confidence": "level", "near_peak": "near_peak"})
-
-
-def percentile_score(history: pd.Series, min_history: int = MIN_HISTORY) -> pd.Series:
-    """Expanding empirical CDF: each value's rank among the values at or before it, in [0, 1].
-
-    Ties count half (mid-rank), so a constant series scores 0.5, and the first value of a
-    history is never 1 by construction. NaN until ``min_history`` non-missing values exist.
-    """
-    values = history.to_numpy(dtype=float)
-    out = np.full(len(values), np.nan)
-    seen: list[float] = []
-    for i, v in enumerate(values):
-        if np.isnan(v):
-            continue
-        seen.append(v)
-        if len(seen) >= min_history:
-            arr = np.asarray(seen)
-            out[i] = ((arr < v).sum() + 0.5 * (arr == v).sum()) / len(arr)
-    return pd.Series(out, index=history.index)
-
-
-def near_peak_score(drawdown: float | pd.Series, floor: float = NEAR_PEAK_FLOOR):
-    """1 at the peak (drawdown 0), falling linearly to 0 at ``-floor`` (drawdown as a negative
-    fraction, e.g. -0.2 for 20% below the peak)."""
-    return np.clip(1.0 + np.asarray(drawdown, dtype=float) / floor, 0.0, 1.0)
-
-
-def map_indicators(raw: pd.DataFrame) -> pd.DataFrame:
-    """Add the 0-1 ``score`` to a tidy frame of raw indicators.
-
-    ``raw`` columns: ``date``, ``segment``, ``indicator``, ``raw``. Percentiles are taken per
-    (segment, indicator) over dates in order, so each date sees only its past.
-    """
-    raw = raw.sort_values(["segment", "indicator", "date"]).reset_index(drop=True)
-    scores = pd.Series(np.nan, index=raw.index)
-    for (segment, indicator), g in raw.groupby(["segment", "indicator"], sort=False):
-        rule = RULES[indicator]
-        if rule == "percentile":
-            scores.loc[g.index] = percentile_score(g["raw"]).to_numpy()
-        elif rule == "flag":
-            scores.loc[g.index] = (g["raw"] > 0).astype(float).where(g["raw"].notna()).to_numpy()
-        elif rule == "level":
-            scores.loc[g.index] = g["raw"].clip(0, 1).to_numpy()
-        elif rule == "near_peak":
-            scores.loc[g.index] = near_peak_score(g["raw"])
-    return raw.assign(score=scores, pillar=raw["indicator"].map(PILLARS), rule=raw["indicator"].map(RULES))
+#: Anchor points (raw value, score) and whether the raw value is read on a log scale.
+ANCHORS = {
+    # annual growth compounding to GSY's two-year run-ups of 50%, 100%, 150%: sqrt(1 + r) - 1
+    "funding_growth": (((0.0, 0.0), (0.2247, 0.20), (0.4142, 0.53), (0.5811, 0.80), (1.0, 1.0)), False),
+    "step_up": (((0.0, 0.0), (0.2247, 0.20), (0.4142, 0.53), (0.5811, 0.80), (1.0, 1.0)), False),
+    "revenue_multiple": (((1.0, 0.0), (5.51, 0.25), (14.7, 0.5), (35.0, 0.75), (63.0, 1.0)), True),
+    "mega_round_share": (((0.0, 0.0), (1.0, 1.0)), False),
+    "supplier_share": (((0.0, 0.0), (1.0, 1.0)), False),
+    "market_signal": (((0.0, 0.0), (1.0, 1.0)), False),
+    "capex_to_revenue": (((0.14, 0.0), (0.50, 1.0)), False),
+    "capex_to_ocf": (((0.0, 0.0), (1.0, 1.0)), False),
+}
+#: The reference rows behind each indicator's anchors ("" where the scale is absolute).
+ANCHOR_SOURCES = {
+    "funding_growth": "gsy_crash_probability_net_50; gsy_crash_probability_net_100; gsy_crash_probability_net_150",
+    "step_up": "gsy_crash_probability_net_50; gsy_crash_probability_net_100; gsy_crash_probability_net_150",
+    "revenue_multiple": "peak2021_nasdaq100_price_to_sales; peak2021_saas_median_ev_ntm_revenue_nov; "
+                        "peak2021_saas_high_growth_ev_ntm_revenue; dotcom_peak_cisco_price_to_sales",
+    "mega_round_share": "", "supplier_share": "", "market_signal": "",
+    "capex_to_revenue": "telecom_carrier_capex_to_revenue_normal; telecom_carrier_capex_to_sales_peak",
+    "capex_to_ocf": "",
+}
+#: Shrinkage: a segment with n rounds keeps n / (n + SHRINK_K) of its own value.
+SHRINK_K = 10
+#: Fewest rounds (companies for the multiple) for a segment's own private indicator at all.
+MIN_ROUNDS = 3
+N_BOOT = 200
+#: Segments whose score includes the hyperscalers' capex intensity (the spending pillar): the
+#: LLM side and AI infrastructure, the two that hyperscaler capex pays for.
+CAPEX_SEGMENTS = ("llm_narrow", "llm_broad", "ai_infrastructure")
+#: First quarter end of the score history.
+HISTORY_START = "2020-01-01"
+#: How long ledger-based indicators are carried forward past the ledger's last round.
+CARRY_FORWARD_DAYS = 183
 
 
-@dataclass(frozen=True)
-class RiskScores:
-    """Composite 0-100 scores per (date, segment) with each indicator's contribution.
-
-    ``scores``: date, segment, score, indicators_used, coverage (weight share available).
-    ``contributions``: date, segment, indicator, pillar, raw, score, weight (renormalised),
-    contribution (points of the 0-100 score).
-    """
-
-    scores: pd.DataFrame
-    contributions: pd.DataFrame
-    weights: dict = field(default_factory=dict)
-
-    def latest(self) -> pd.DataFrame:
-        last = self.scores.sort_values("date").groupby("segment").tail(1)
-        prev = self.scores.sort_values("date").groupby("segment").nth(-2)[["segment", "score"]]
-        out = last.merge(prev.rename(columns={"score": "previous_score"}), on="segment", how="left")
-        out["change"] = out["score"] - out["previous_score"]
-        return out.sort_values("score", ascending=False).reset_index(drop=True)
-
-    def summary(self) -> pd.DataFrame:
-        return self.latest()
-
-    def _repr_html_(self) -> str:
-        return self.latest().to_html(float_format=lambda x: f"{x:.1f}")
+def map_value(indicator: str, raw) -> np.ndarray:
+    """The 0-1 score of raw values of ``indicator`` by its anchors (NaN stays NaN)."""
+    anchors, log = ANCHORS[indicator]
+    x = np.asarray(raw, dtype=float)
+    xs = np.array([a for a, _ in anchors], dtype=float)
+    ys = np.array([b for _, b in anchors], dtype=float)
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x, xs = np.log(np.where(x > 0, x, np.nan)), np.log(xs)
+    out = np.interp(x, xs, ys)
+    return np.where(np.isnan(x), np.nan, out)
 
 
 def validate_weights(weights: dict | None) -> dict:
@@ -153,7 +141,7 @@ def validate_weights(weights: dict | None) -> dict:
     for name, w in (weights or {}).items():
         if name not in PILLARS:
             raise ValueError(f"unknown risk indicator {name!r}; known: {', '.join(PILLARS)}")
-        if not (isinstance(w, (int, float)) and w >= 0):
+        if not (isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0):
             raise ValueError(f"weight of {name} must be a number >= 0, got {w!r}")
         merged[name] = float(w)
     if sum(merged.values()) <= 0:
@@ -161,39 +149,106 @@ def validate_weights(weights: dict | None) -> dict:
     return merged
 
 
-_EMPTY_SCORES = pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "segment": pd.Series(dtype=object),
-                              "score": pd.Series(dtype=float), "indicators_used": pd.Series(dtype=int),
-                              "coverage": pd.Series(dtype=float)})
-_EMPTY_CONTRIBUTIONS = pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "segment": pd.Series(dtype=object),
-                                     "indicator": pd.Series(dtype=object), "pillar": pd.Series(dtype=object),
-                                     "raw": pd.Series(dtype=float), "score": pd.Series(dtype=float),
-                                     "weight": pd.Series(dtype=float), "contribution": pd.Series(dtype=float)})
+def indicator_table(weights: dict | None = None) -> pd.DataFrame:
+    """Every indicator with its pillar, anchors, their sources and its weight."""
+    w = validate_weights(weights)
+    rows = []
+    for k in PILLARS:
+        anchors, log = ANCHORS[k]
+        rows.append({"indicator": k, "pillar": PILLARS[k],
+                     "anchors": "; ".join(f"{a:g} -> {b:g}" for a, b in anchors) + (" (log scale)" if log else ""),
+                     "sources": ANCHOR_SOURCES[k] or "absolute scale", "weight": w[k],
+                     "default_weight": DEFAULT_WEIGHTS[k]})
+    return pd.DataFrame(rows)
 
 
-def composite(mapped: pd.DataFrame, weights: dict | None = None, min_coverage: float = 0.35) -> RiskScores:
-    """Weighted average of available indicator scores, scaled to 0-100.
+# --------------------------------------------------------------------------------------------
+# Combining mapped indicators into pillar and composite scores
+# --------------------------------------------------------------------------------------------
 
-    Weights are renormalised over the indicators available for each (date, segment); a score
-    based on less than ``min_coverage`` of the total weight is withheld (NaN) rather than shown
-    with false precision.
-    """
+
+@dataclass(frozen=True)
+class RiskScores:
+    """Scores per (date, segment): ``score`` (0-100), each pillar's score (0-100 or NaN),
+    ``pillars_used``, and for the latest date ``low``/``high`` (bootstrap interval, private pillar
+    resampled). ``contributions``: date, segment, indicator, pillar, raw, score (0-1), weight
+    (share of the composite) and contribution (points)."""
+
+    scores: pd.DataFrame
+    contributions: pd.DataFrame
+    weights: dict = field(default_factory=dict)
+    intervals: pd.DataFrame = field(default_factory=pd.DataFrame)   # segment, low, high
+
+    def latest(self) -> pd.DataFrame:
+        """Each segment's last score with its change since the previous date and its interval."""
+        cols = ["segment", "date", "score", "change", "previous_date", "low", "high", "private", "public",
+                "spending", "pillars_used", "n_rounds"]
+        s = self.scores.dropna(subset=["score"]).sort_values("date")
+        if s.empty:
+            return pd.DataFrame(columns=cols)
+        last = s.groupby("segment").tail(1)
+        # The change is against the last score at least a quarter older (not the ledger-end row
+        # that a later report date carries forward unchanged).
+        cutoff = last.set_index("segment")["date"] - pd.Timedelta(days=85)
+        earlier = s[s["date"] <= s["segment"].map(cutoff)]
+        prev = earlier.groupby("segment").tail(1)[["segment", "score", "date"]].rename(
+            columns={"score": "previous_score", "date": "previous_date"})
+        out = last.merge(prev, on="segment", how="left")
+        out["change"] = out["score"] - out["previous_score"]
+        iv = self.intervals if len(self.intervals) else pd.DataFrame(columns=["segment", "low", "high"])
+        out = out.merge(iv, on="segment", how="left")
+        return out.reindex(columns=cols).sort_values("score", ascending=False).reset_index(drop=True)
+
+    def summary(self) -> pd.DataFrame:
+        return self.latest()
+
+    def _repr_html_(self) -> str:
+        return self.latest().to_html(float_format=lambda x: f"{x:.1f}", index=False)
+
+
+def score_history(raw: pd.DataFrame, weights: dict | None = None,
+                  pillar_weights: dict | None = None) -> RiskScores:
+    """Map raw indicators (date, segment, indicator, raw) and combine them per pillar and over
+    the available pillars (see the module docstring)."""
     weights = validate_weights(weights)
-    total = sum(weights.values())
-    m = mapped.dropna(subset=["score"]).copy()
-    m["weight_raw"] = m["indicator"].map(weights)
-    m = m[m["weight_raw"] > 0]
-    if m.empty:  # nothing scoreable yet (an early as-of date): no scores, not an error
-        return RiskScores(_EMPTY_SCORES.copy(), _EMPTY_CONTRIBUTIONS.copy(), weights)
-    sums = m.groupby(["date", "segment"])["weight_raw"].transform("sum")
-    m["weight"] = m["weight_raw"] / sums
+    pillar_weights = dict(PILLAR_WEIGHTS, **(pillar_weights or {}))
+    empty_scores = pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "segment": pd.Series(dtype=object),
+                                 "score": pd.Series(dtype=float), "private": pd.Series(dtype=float),
+                                 "public": pd.Series(dtype=float), "spending": pd.Series(dtype=float),
+                                 "pillars_used": pd.Series(dtype=int), "n_rounds": pd.Series(dtype=float)})
+    empty_contrib = pd.DataFrame(columns=["date", "segment", "indicator", "pillar", "raw", "score", "weight",
+                                          "contribution"])
+    if raw.empty:
+        return RiskScores(empty_scores, empty_contrib, weights)
+    m = raw.copy()
+    m["score"] = np.nan
+    for name, idx in m.groupby("indicator").groups.items():
+        m.loc[idx, "score"] = map_value(name, m.loc[idx, "raw"].to_numpy(dtype=float))
+    m["pillar"] = m["indicator"].map(PILLARS)
+    m["w"] = m["indicator"].map(weights)
+    m = m.dropna(subset=["score"])
+    m = m[m["w"] > 0]
+    if m.empty:
+        return RiskScores(empty_scores, empty_contrib, weights)
+    m["w_in_pillar"] = m["w"] / m.groupby(["date", "segment", "pillar"])["w"].transform("sum")
+    pillar = (m.assign(v=m["score"] * m["w_in_pillar"]).groupby(["date", "segment", "pillar"])["v"].sum()
+              .unstack("pillar").reindex(columns=list(PILLAR_WEIGHTS)))
+    pw = pd.Series(pillar_weights)[pillar.columns]
+    have = pillar.notna()
+    total_w = (have * pw).sum(axis=1)
+    composite = (pillar.fillna(0.0) * pw).sum(axis=1) / total_w.where(total_w > 0)
+    scores = (100 * pillar).assign(score=100 * composite, pillars_used=have.sum(axis=1)).reset_index()
+    if "n" in raw:
+        n_rounds = raw.dropna(subset=["n"]).groupby(["date", "segment"])["n"].first().rename("n_rounds").reset_index()
+        scores = scores.merge(n_rounds, on=["date", "segment"], how="left")
+    else:
+        scores["n_rounds"] = np.nan
+    share = (have * pw).div(total_w.where(total_w > 0), axis=0)
+    m["weight"] = m["w_in_pillar"] * [share.at[(d, s), p] for d, s, p in zip(m["date"], m["segment"], m["pillar"])]
     m["contribution"] = 100 * m["weight"] * m["score"]
-    g = m.groupby(["date", "segment"])
-    scores = g.agg(score=("contribution", "sum"), indicators_used=("indicator", "count"),
-                   weight_available=("weight_raw", "sum")).reset_index()
-    scores["coverage"] = scores["weight_available"] / total
-    scores.loc[scores["coverage"] < min_coverage, "score"] = np.nan
     contributions = m[["date", "segment", "indicator", "pillar", "raw", "score", "weight", "contribution"]]
-    return RiskScores(scores.drop(columns="weight_available"), contributions.reset_index(drop=True), weights)
+    return RiskScores(scores[["date", "segment", "score", "private", "public", "spending", "pillars_used", "n_rounds"]],
+                      contributions.reset_index(drop=True), weights)
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,65 +269,183 @@ def private_segments(taxonomy: Taxonomy | None = None) -> dict[str, tuple[str, .
     return (taxonomy or load_taxonomy()).risk_segments()
 
 
+@dataclass(frozen=True)
+class _Companies:
+    """Company-level aggregates of one date's windows: the unit the bootstrap resamples."""
+
+    segment_of: dict                 # segment -> boolean mask over companies
+    last: np.ndarray                 # new money, trailing 12 months
+    base: np.ndarray                 # new money, the 12 months before
+    mega: np.ndarray                 # of ``last``, in $1bn+ rounds
+    supplier: np.ndarray             # of ``last``, in supplier-financed rounds
+    rounds: np.ndarray               # rounds in the trailing 12 months
+    log_multiple: np.ndarray         # company median log valuation/revenue (last 2 years), NaN if none
+    growth_sum: np.ndarray           # sum of log step-ups of pairs ending in the last 2 years
+    growth_years: np.ndarray         # years those pairs span
+
+
+def _company_table(usable: pd.DataFrame, supplier: np.ndarray, pairs: pd.DataFrame, multiples: pd.DataFrame,
+                   date: pd.Timestamp, segments: dict) -> _Companies:
+    d1, d2 = date - pd.DateOffset(years=1), date - pd.DateOffset(years=2)
+    day = usable["announced_on"]
+    in_last = ((day > d1) & (day <= date)).to_numpy()
+    in_base = ((day > d2) & (day <= d1)).to_numpy()
+    codes, names = pd.factorize(usable["org_name"])
+    n = len(names)
+    amount = usable["raised_amount_usd"].to_numpy(dtype=float)
+    last = np.bincount(codes, weights=amount * in_last, minlength=n)
+    base = np.bincount(codes, weights=amount * in_base, minlength=n)
+    mega = np.bincount(codes, weights=amount * in_last * (amount >= MEGA_ROUND_USD), minlength=n)
+    sup = np.bincount(codes, weights=amount * in_last * supplier, minlength=n)
+    rounds = np.bincount(codes, weights=in_last.astype(float), minlength=n)
+    domain = usable.groupby(codes)["effective_domain"].last().reindex(range(n)).to_numpy()
+    pos = pd.Series(range(n), index=names)
+    log_multiple = np.full(n, np.nan)
+    if len(multiples):
+        mm = multiples[(multiples["announced_on"] > d2) & (multiples["announced_on"] <= date)]
+        med = np.log(mm["multiple"].astype(float)).groupby(mm["org_name"]).median()
+        idx = pos.reindex(med.index).dropna().astype(int)
+        log_multiple[idx.to_numpy()] = med.loc[idx.index].to_numpy()
+    growth_sum, growth_years = np.zeros(n), np.zeros(n)
+    if len(pairs):
+        pp = pairs[(pairs["second_date"] > d2) & (pairs["second_date"] <= date)]
+        g = pp.assign(lr=np.log(pp["value_ratio"].astype(float))).groupby("org_name").agg(s=("lr", "sum"),
+                                                                                         y=("years", "sum"))
+        idx = pos.reindex(g.index).dropna().astype(int)
+        growth_sum[idx.to_numpy()] = g.loc[idx.index, "s"].to_numpy()
+        growth_years[idx.to_numpy()] = g.loc[idx.index, "y"].to_numpy()
+    segment_of = {seg: np.isin(domain, list(doms)) for seg, doms in segments.items()}
+    return _Companies(segment_of, last, base, mega, sup, rounds, log_multiple, growth_sum, growth_years)
+
+
+def _indicators(c: _Companies, mask: np.ndarray, weight: np.ndarray | None = None) -> dict:
+    """Raw private indicators of the companies in ``mask`` (``weight``: bootstrap multiplicity)."""
+    w = mask.astype(float) if weight is None else weight * mask
+    last, base = (c.last * w).sum(), (c.base * w).sum()
+    out = {"funding_growth": last / base - 1 if base > 0 else np.nan,
+           "mega_round_share": (c.mega * w).sum() / last if last > 0 else np.nan,
+           "supplier_share": (c.supplier * w).sum() / last if last > 0 else np.nan}
+    have = ~np.isnan(c.log_multiple) & (w > 0)
+    out["revenue_multiple"] = float(np.exp(np.median(np.repeat(c.log_multiple[have], np.round(w[have]).astype(int)))))\
+        if have.sum() >= 1 else np.nan
+    years = (c.growth_years * w).sum()
+    out["step_up"] = float(np.expm1((c.growth_sum * w).sum() / years)) if years > 0 else np.nan
+    out["_rounds"] = float((c.rounds * w).sum())
+    out["_multiples"] = float(np.round(w[have]).sum())
+    return out
+
+
+def _shrink(own: dict, everyone: dict, k: float = SHRINK_K) -> dict:
+    """Each private indicator pulled toward the all-AI value ``everyone`` (the cross-segment
+    median) keeping ``n / (n + k)`` of its own (n: the segment's rounds, or companies with a
+    multiple); below ``MIN_ROUNDS`` the segment has no value."""
+    out = {}
+    for name in ("funding_growth", "mega_round_share", "supplier_share", "step_up", "revenue_multiple"):
+        n = own["_multiples"] if name == "revenue_multiple" else own["_rounds"]
+        mine, pooled = own[name], everyone[name]
+        if n < MIN_ROUNDS or np.isnan(mine):
+            out[name] = np.nan
+            continue
+        w = n / (n + k)
+        if name == "revenue_multiple":  # shrink on the log scale the anchors read it on
+            out[name] = float(np.exp(w * np.log(mine) + (1 - w) * np.log(pooled))) if pooled > 0 else mine
+        else:
+            out[name] = float(w * mine + (1 - w) * pooled) if np.isfinite(pooled) else mine
+    return out
+
+
+def _typical(own_values: dict) -> dict:
+    """The all-AI value each segment shrinks toward: the median of the segments' own values
+    (those with ``MIN_ROUNDS`` rounds, or companies with a multiple)."""
+    out = {}
+    for name in ("funding_growth", "mega_round_share", "supplier_share", "step_up", "revenue_multiple"):
+        key = "_multiples" if name == "revenue_multiple" else "_rounds"
+        vals = [v[name] for v in own_values.values() if v[key] >= MIN_ROUNDS and np.isfinite(v[name])]
+        out[name] = float(np.median(vals)) if vals else np.nan
+    return out
+
+
+def _inputs(rounds, investors, lab_financials, relationships):
+    from analysis.deals import supplier_flags
+    from analysis.valuation import priced_pairs, revenue_multiples
+
+    usable = rounds[rounds["new_money"] & rounds["raised_amount_usd"].notna()]
+    supplier = supplier_flags(usable, investors, relationships)["supplier_in"].to_numpy(dtype=bool) \
+        if len(usable) else np.zeros(0, dtype=bool)
+    pairs = priced_pairs(rounds)
+    multiples = revenue_multiples(rounds, lab_financials) if lab_financials is not None else pd.DataFrame()
+    return usable, supplier, pairs, multiples
+
+
 def private_indicators(rounds: pd.DataFrame, investors: pd.DataFrame, dates: pd.DatetimeIndex,
                        lab_financials: pd.DataFrame | None = None,
                        segments: dict[str, tuple[str, ...]] | None = None,
-                       min_rounds: int = 3) -> pd.DataFrame:
-    """Raw private-market indicators per segment at each date, from rounds announced up to the
-    date only (trailing four quarters; growth compares with the four quarters before)."""
-    from analysis.valuation import priced_pairs, revenue_multiples
-
+                       relationships: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Raw private-market indicators per segment at each date (shrunk; see the module docstring),
+    from rounds announced up to the date only. Tidy: date, segment, indicator, raw, n (rounds in
+    the trailing twelve months)."""
     segments = segments or private_segments()
-    usable = rounds[rounds["new_money"] & rounds["raised_amount_usd"].notna()]
-    suppliers = {n.lower() for n in investors.loc[investors["investor_type"].isin(SUPPLIER_TYPES), "name"]}
-    supplier_round = (usable["lead_investors"].map(split_names) + usable["other_investors"].map(split_names)).map(
-        lambda xs: any(x.lower() in suppliers for x in xs))
-    # Only the columns used below: filtering a narrow frame per date is many times faster.
-    usable = usable.assign(supplier=supplier_round)[
-        ["announced_on", "effective_domain", "org_name", "raised_amount_usd", "supplier"]]
-    # Computed once: a pair needs only its two rounds (both at or before its second date) and a
-    # multiple only revenue dated at or before its round, so filtering these by date below gives
-    # exactly what an analyst could have computed on that date.
-    pairs = priced_pairs(rounds)
-    pairs = pairs[["domain", "second_date", "annualised"]] if len(pairs) else pairs
-    multiples = revenue_multiples(rounds, lab_financials) if lab_financials is not None else pd.DataFrame()
-    multiples = multiples[["domain", "announced_on", "multiple"]] if len(multiples) else multiples
-    # Plain arrays and precomputed segment masks: the loop below runs dates x segments times.
-    day = usable["announced_on"].to_numpy()
-    amount = usable["raised_amount_usd"].to_numpy(dtype=float)
-    supplier = usable["supplier"].to_numpy(dtype=bool)
-    org_codes, _ = pd.factorize(usable["org_name"])
-    in_segment = {seg: usable["effective_domain"].isin(doms).to_numpy() for seg, doms in segments.items()}
-    pair_day = pairs["second_date"].to_numpy() if len(pairs) else None
-    pair_seg = {seg: pairs["domain"].isin(doms).to_numpy() for seg, doms in segments.items()} if len(pairs) else {}
-    mult_day = multiples["announced_on"].to_numpy() if len(multiples) else None
-    mult_seg = {seg: multiples["domain"].isin(doms).to_numpy() for seg, doms in segments.items()} if len(multiples) else {}
+    usable, supplier, pairs, multiples = _inputs(rounds, investors, lab_financials, relationships)
     rows = []
     for date in dates:
-        d0, d1, d2 = (np.datetime64(x) for x in (date - pd.DateOffset(years=2), date - pd.DateOffset(years=1), date))
-        in_window = (day > d1) & (day <= d2)
-        in_before = (day > d0) & (day <= d1)
-        for segment in segments:
-            w = in_window & in_segment[segment]
-            if w.sum() < min_rounds:
+        past = (usable["announced_on"] <= date).to_numpy()
+        if not past.any():
+            continue
+        c = _company_table(usable[past], supplier[past], pairs, multiples, date, segments)
+        own_values = {segment: _indicators(c, c.segment_of[segment]) for segment in segments}
+        everyone = _typical(own_values)
+        for segment, own in own_values.items():
+            if own["_rounds"] < MIN_ROUNDS:
                 continue
-            b = amount[in_before & in_segment[segment]].sum()
-            total = amount[w].sum()
-            by_org = np.bincount(org_codes[w], weights=amount[w])
-            values = {
-                "funding_growth": total / b - 1 if b > 0 else np.nan,
-                "concentration": herfindahl(by_org),
-                "mega_round_share": amount[w & (amount >= MEGA_ROUND_USD)].sum() / total,
-                "supplier_share": amount[w & supplier].sum() / total,
-            }
-            if pair_day is not None:
-                sel = pair_seg[segment] & (pair_day > d1) & (pair_day <= d2)
-                values["step_up"] = float(np.median(pairs["annualised"].to_numpy()[sel])) if sel.any() else np.nan
-            if mult_day is not None:
-                sel = mult_seg[segment] & (mult_day > d1) & (mult_day <= d2)
-                values["revenue_multiple"] = float(np.median(multiples["multiple"].to_numpy()[sel])) if sel.any() else np.nan
-            rows += [{"date": date, "segment": segment, "indicator": k, "raw": v} for k, v in values.items()]
-    return pd.DataFrame(rows, columns=["date", "segment", "indicator", "raw"])
+            for name, value in _shrink(own, everyone).items():
+                rows.append({"date": date, "segment": segment, "indicator": name, "raw": value, "n": own["_rounds"]})
+    return pd.DataFrame(rows, columns=["date", "segment", "indicator", "raw", "n"])
+
+
+def private_intervals(rounds: pd.DataFrame, investors: pd.DataFrame, date: pd.Timestamp, fixed: RiskScores,
+                      lab_financials: pd.DataFrame | None = None, segments: dict | None = None,
+                      relationships: pd.DataFrame | None = None, weights: dict | None = None,
+                      n_boot: int = N_BOOT, level: float = 0.90, seed: int = 0) -> pd.DataFrame:
+    """Bootstrap interval of each segment's score at ``date``: the segment's companies are
+    resampled with all their rounds (the all-AI values they shrink toward held fixed), the private
+    pillar recomputed, the other pillars kept at their values in ``fixed``."""
+    segments = segments or private_segments()
+    weights = validate_weights(weights)
+    usable, supplier, pairs, multiples = _inputs(rounds, investors, lab_financials, relationships)
+    past = (usable["announced_on"] <= date).to_numpy()
+    c = _company_table(usable[past], supplier[past], pairs, multiples, date, segments)
+    everyone = _typical({segment: _indicators(c, mask) for segment, mask in c.segment_of.items()})
+    base = fixed.scores[fixed.scores["date"] == date].set_index("segment")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for segment, mask in c.segment_of.items():
+        if segment not in base.index or not np.isfinite(base.at[segment, "score"]):
+            continue
+        members = np.flatnonzero(mask & ((c.rounds > 0) | (c.base > 0) | ~np.isnan(c.log_multiple)
+                                         | (c.growth_years > 0)))
+        draws = []
+        for _ in range(n_boot):
+            picks = np.bincount(rng.choice(members, len(members)), minlength=len(c.last)).astype(float) \
+                if len(members) else np.zeros(len(c.last))
+            own = _indicators(c, picks > 0, picks)
+            if own["_rounds"] < MIN_ROUNDS:
+                continue
+            shrunk = _shrink(own, everyone)
+            mapped = {k: float(map_value(k, [v])[0]) for k, v in shrunk.items()}
+            used = {k: weights[k] for k, v in mapped.items() if np.isfinite(v) and weights[k] > 0}
+            if not used:
+                continue
+            private = sum(mapped[k] * w for k, w in used.items()) / sum(used.values())
+            pillars = {"private": private, "public": base.at[segment, "public"] / 100,
+                       "spending": base.at[segment, "spending"] / 100}
+            have = {p: v for p, v in pillars.items() if np.isfinite(v)}
+            total = sum(PILLAR_WEIGHTS[p] for p in have)
+            draws.append(100 * sum(v * PILLAR_WEIGHTS[p] for p, v in have.items()) / total)
+        if len(draws) >= n_boot // 2:
+            tail = (1 - level) / 2
+            lo, hi = np.quantile(draws, [tail, 1 - tail])
+            rows.append({"segment": segment, "low": float(lo), "high": float(hi)})
+    return pd.DataFrame(rows, columns=["segment", "low", "high"])
 
 
 def spending_indicators(capex_quarterly: pd.DataFrame, dates: pd.DatetimeIndex, segments: list[str],
@@ -288,13 +461,10 @@ def spending_indicators(capex_quarterly: pd.DataFrame, dates: pd.DatetimeIndex, 
             continue
         last = visible.iloc[-1]
         for segment in segments:
-            rows.append({"date": date, "segment": segment, "indicator": "capex_to_revenue", "raw": last["capex_to_revenue_t4q"]})
+            rows.append({"date": date, "segment": segment, "indicator": "capex_to_revenue",
+                         "raw": last["capex_to_revenue_t4q"]})
             rows.append({"date": date, "segment": segment, "indicator": "capex_to_ocf", "raw": last["capex_to_ocf_t4q"]})
     return pd.DataFrame(rows, columns=["date", "segment", "indicator", "raw"])
-
-
-#: How long ledger-based indicators are carried forward past the ledger's last round.
-CARRY_FORWARD_DAYS = 183
 
 
 def carry_forward(raw: pd.DataFrame, data_end: pd.Timestamp, dates: pd.DatetimeIndex,
@@ -306,84 +476,31 @@ def carry_forward(raw: pd.DataFrame, data_end: pd.Timestamp, dates: pd.DatetimeI
     return pd.concat([raw] + [last.assign(date=d) for d in later], ignore_index=True)
 
 
-def score_history(raw: pd.DataFrame, weights: dict | None = None, min_coverage: float = 0.35) -> RiskScores:
-    """Map and combine raw indicators into scores for every (date, segment) in ``raw``."""
-    if raw.empty:
-        return RiskScores(_EMPTY_SCORES.copy(), _EMPTY_CONTRIBUTIONS.copy(), validate_weights(weights))
-    return composite(map_indicators(raw), weights, min_coverage=min_coverage)
-
-
-#: A coarse LPPLS window set for the score history (6 windows, 500 to 125 days); the current
-#: status in notebook 03 uses the full 16-window set.
-LPPLS_HISTORY_WINDOWS = (500, 425, 350, 275, 200, 125)
-
-
-#: LPPLS fits cost ~15 ms each; the history computes the confidence for the last 8 quarter ends
-#: only (earlier dates score without it, with weights renormalised, as for any missing indicator).
-LPPLS_HISTORY_QUARTERS = 8
-
-
-def public_indicators(levels: pd.DataFrame, market: pd.Series | None, dates: pd.DatetimeIndex,
-                      lppls_windows: tuple[int, ...] | None = LPPLS_HISTORY_WINDOWS,
-                      price_to_sales: pd.DataFrame | None = None,
-                      lppls_last: int | None = LPPLS_HISTORY_QUARTERS) -> pd.DataFrame:
-    """Raw public-market indicators per basket (column of ``levels``) at each date, each computed
-    from prices up to that date only.
-
-    ``market`` is the benchmark for the run-up rule (net-of-market return); without it the
-    run-up indicator is left out. ``price_to_sales`` (same columns, any dates) is taken as of
-    each date when given. PSY is :func:`analysis.bubbles.psy.explosive_now` on the prices up to
-    each date (from the first date with 100 prices).
-    """
-    from analysis.bubbles import lppls as lp
-    from analysis.bubbles import psy
-    from analysis.bubbles.runup import runup
-
-    min_prices = min(psy.DEFAULT_TABLE_N)  # the shortest series PSY tests (explosive_now)
-    lppls_dates = set(dates[-lppls_last:]) if lppls_last else set(dates)
+def public_indicators(signals: dict, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """The market signal per basket at each date: the last period end of its
+    :class:`~analysis.bubbles.signal.SignalHistory` on or before the date (built from prices up
+    to that period end only), as ``market_signal`` = score / 100."""
     rows = []
-    for segment in levels.columns:
-        s = levels[segment].dropna()
-        s = s[s > 0]
-        if len(s) < min_prices:
-            continue
-        flags = runup(s, market).flags["flag"] if market is not None else None
+    for basket, hist in signals.items():
+        t = hist.table["score"].dropna()
         for date in dates:
-            past = s[s.index <= date]
-            if len(past) < min_prices:
-                continue
-            values = {"near_peak": float(past.iloc[-1] / past.max() - 1)}
-            values["psy_explosive"] = float(psy.explosive_now(past).explosive)
-            if flags is not None:
-                values["runup"] = float(flags[flags.index <= date].iloc[-1])
-            if lppls_windows and date in lppls_dates:
-                conf = lp.confidence(past, end_dates=[past.index[-1]], windows=lppls_windows)
-                values["lppls_confidence"] = float(conf.table["pos_conf"].iloc[-1])
-            if price_to_sales is not None and segment in price_to_sales:
-                ps = price_to_sales[segment].dropna()
-                ps = ps[ps.index <= date]
-                if len(ps):
-                    values["price_to_sales"] = float(ps.iloc[-1])
-            rows += [{"date": date, "segment": segment, "indicator": k, "raw": v} for k, v in values.items()]
+            known = t[t.index <= date]
+            if len(known):
+                rows.append({"date": date, "segment": basket, "indicator": "market_signal",
+                             "raw": float(known.iloc[-1]) / 100})
     return pd.DataFrame(rows, columns=["date", "segment", "indicator", "raw"])
 
 
-#: Segments whose score includes the hyperscalers' capex intensity (the spending pillar): the
-#: LLM side and AI infrastructure, the two that hyperscaler capex pays for.
-CAPEX_SEGMENTS = ("llm_narrow", "llm_broad", "ai_infrastructure")
-#: First quarter end of the score history.
-HISTORY_START = "2020-01-01"
-
-
-def risk_history(data, as_of: str, lab_financials: pd.DataFrame, capex, levels: pd.DataFrame | None,
-                 market: pd.Series | None, weights: dict | None, start: str = HISTORY_START,
-                 taxonomy: Taxonomy | None = None) -> tuple[pd.DataFrame, RiskScores]:
-    """Raw indicators and scores for every risk segment as of each quarter end since ``start``.
+def risk_history(data, as_of: str, lab_financials: pd.DataFrame, capex, signals: dict | None,
+                 weights: dict | None, relationships: pd.DataFrame | None = None, start: str = HISTORY_START,
+                 taxonomy: Taxonomy | None = None, n_boot: int = N_BOOT) -> tuple[pd.DataFrame, RiskScores]:
+    """Raw indicators and scores for every risk segment as of each quarter end since ``start``,
+    with the bootstrap interval of the latest scores.
 
     ``data`` is the :class:`~analysis.data.ledger.Ledger`; ``capex`` the
-    :class:`~analysis.spending.CapexFlows`; ``levels`` the basket levels (date x basket id of the
-    taxonomy; None without market data), each basket's indicators going to the segments the
-    taxonomy maps to it. Returns ``(raw, scores)``.
+    :class:`~analysis.spending.CapexFlows`; ``signals`` maps basket ids of the taxonomy to their
+    :class:`~analysis.bubbles.signal.SignalHistory` (None or empty without market data); each
+    basket's signal goes to the segments the taxonomy maps to it. Returns ``(raw, scores)``.
     """
     taxonomy = taxonomy or load_taxonomy()
     as_of_ts = pd.Timestamp(as_of)
@@ -393,26 +510,36 @@ def risk_history(data, as_of: str, lab_financials: pd.DataFrame, capex, levels: 
     # report dated after the data does not read the missing months as a funding collapse.
     ledger_end = min(data.last_round_date, as_of_ts)
     private_dates = dates[dates <= ledger_end].union(pd.DatetimeIndex([ledger_end]))
-    private = private_indicators(data.rounds, data.investors, private_dates, lab_financials,
-                                 segments=taxonomy.risk_segments())
+    segments = taxonomy.risk_segments()
+    private = private_indicators(data.rounds, data.investors, private_dates, lab_financials, segments, relationships)
     dates = dates.union(pd.DatetimeIndex([ledger_end]))
     parts = [carry_forward(private, ledger_end, dates),
              spending_indicators(capex.quarterly, dates, list(CAPEX_SEGMENTS))]
-    if levels is not None and not levels.empty:
-        public = public_indicators(levels, market, dates)
-        for basket, segments in taxonomy.basket_segments().items():
+    if signals:
+        public = public_indicators(signals, dates)
+        for basket, owners in taxonomy.basket_segments().items():
             rows = public[public["segment"] == basket]
-            parts += [rows.assign(segment=seg) for seg in segments]
-    raw = pd.concat([x for x in parts if len(x)], ignore_index=True) if any(len(x) for x in parts) else \
-        pd.DataFrame(columns=["date", "segment", "indicator", "raw"])
-    return raw, score_history(raw, weights)
+            parts += [rows.assign(segment=seg) for seg in owners]
+    parts = [x for x in parts if len(x)]
+    raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["date", "segment", "indicator", "raw"])
+    scores = score_history(raw, weights)
+    if len(scores.scores) and n_boot:
+        last = scores.scores["date"].max()
+        intervals = private_intervals(data.rounds, data.investors, min(last, ledger_end), scores, lab_financials,
+                                      segments, relationships, weights, n_boot=n_boot) \
+            if last <= ledger_end else _carried_intervals(data, ledger_end, last, scores, lab_financials, segments,
+                                                          relationships, weights, n_boot)
+        scores = RiskScores(scores.scores, scores.contributions, scores.weights, intervals)
+    return raw, scores
 
 
-def indicator_table(weights: dict | None = None) -> pd.DataFrame:
-    """Every indicator with its pillar, mapping rule and weight (defaults overridden by ``weights``)."""
-    w = validate_weights(weights)
-    return pd.DataFrame([{"indicator": k, "pillar": PILLARS[k], "rule": RULES[k], "weight": w[k],
-                          "default_weight": DEFAULT_WEIGHTS[k]} for k in PILLARS])
+def _carried_intervals(data, ledger_end, last, scores, lab_financials, segments, relationships, weights, n_boot):
+    """Intervals at a date after the ledger's end: the private pillar as carried forward from the
+    ledger's end, the other pillars at the date's values."""
+    at_last = scores.scores[scores.scores["date"] == last]
+    fixed = RiskScores(at_last.assign(date=ledger_end), scores.contributions, scores.weights)
+    return private_intervals(data.rounds, data.investors, ledger_end, fixed, lab_financials, segments,
+                             relationships, weights, n_boot=n_boot)
 
 
 def weight_sensitivity(raw: pd.DataFrame, segment: str, weights: dict | None = None) -> pd.DataFrame:

@@ -98,9 +98,12 @@ class Taxonomy:
 
     def risk_segments(self) -> dict[str, tuple[str, ...]]:
         """Segments scored for bubble risk and the domains each covers: the LLM segments first,
-        then every domain on its own."""
+        then every other domain on its own."""
         segments = {s.id: self.llm_domains(s.definition) for s in self.llm_segments}
-        segments.update({d.id: (d.id,) for d in self.domains})
+        # A domain that is exactly an LLM segment (the narrow definition's foundation models) is
+        # scored once, as that segment, not twice under two names.
+        same = set(segments.values())
+        segments.update({d.id: (d.id,) for d in self.domains if (d.id,) not in same})
         return segments
 
     def basket(self, basket_id: str) -> Basket:
