@@ -14,7 +14,9 @@ from analysis import config
 
 def md_text(value: object) -> str:
     """Escape a data-derived string for a Markdown/HTML display (company names, investors)."""
-    escaped = html.escape(str(value), quote=True)
+    # Quotes need no escaping in Markdown text (only inside HTML attributes, which text never
+    # reaches); escaping them would leave entities whose '#' the Markdown escaping then breaks.
+    escaped = html.escape(str(value), quote=False)
     for ch in "\\`*_[]#|":
         escaped = escaped.replace(ch, "\\" + ch)
     return escaped

@@ -11,40 +11,26 @@ from analysis.sections import Section
 from analysis.sections.funding import funding_metrics
 
 
-def spending_metrics(model, coverages: dict, conc, capex, yearly_llm_share: dict) -> dict:
-    """Headline numbers of the spending model (all plain floats, rounded for reading)."""
-    latest_cov = {}
-    for definition, cov in coverages.items():
-        row = cov.latest()
-        latest_cov[definition] = {"year": int(row["year"]), "share_mid": round(float(row["share_mid"]), 4),
-                                  "share_low": round(float(row["share_low"]), 4),
-                                  "share_high": round(float(row["share_high"]), 4),
-                                  "ledger_share": round(float(row["ledger_share"]), 4)}
+def spending_metrics(outlook, coverages: dict, conc, capex, yearly_llm_share: dict) -> dict:
+    """Headline numbers of the spending model (all plain floats, rounded for reading).
+
+    ``outlook`` is :func:`analysis.share_model.share_outlook` under the headline definition: the
+    full-market share with its publishers x tail-rules interval, the break test (or why it is not
+    run) and the forecast with the gate that decides whether it is headline material.
+    """
     any_cov = next(iter(coverages.values()))
     ratios = any_cov.ratios
     last_year = int(ratios["year"].max()) if len(ratios) else None
-    fc = model.forecast
     conc_last = conc.table.iloc[-1]
     q = capex.quarterly.dropna(subset=["capex_usd"])
     cq = q.iloc[-1]
     return {
         "coverage": {
-            "year": last_year,
-            "by_publisher": {r.publisher: round(float(r.coverage), 4) for r in ratios[ratios["year"] == last_year].itertuples()},
+            "year": last_year, "basis": getattr(any_cov, "basis", ""),
+            "by_publisher": {r.publisher: round(float(r.coverage), 4)
+                             for r in ratios[ratios["year"] == last_year].itertuples()},
         },
-        "full_market_llm_share": latest_cov,
-        "share_model": {
-            "definition": model.definition,
-            "break_pvalue": round(model.break_result.pvalue, 4),
-            "break_F": round(model.break_result.stat, 3),
-            "slope_logodds_per_year": round(float(model.trend["slope"]), 3),
-            "forecast_period": str(fc.index[-1]),
-            "forecast_mean": round(float(fc["mean"].iloc[-1]), 4),
-            "forecast_lower": round(float(fc["lower"].iloc[-1]), 4),
-            "forecast_upper": round(float(fc["upper"].iloc[-1]), 4),
-            "backtest_mae_model": round(float(model.backtest_errors.get("model_mae", float("nan"))), 4),
-            "backtest_mae_naive": round(float(model.backtest_errors.get("naive_mae", float("nan"))), 4),
-        },
+        "share_outlook": outlook.metrics(),
         "concentration": {
             "year": int(conc.table.index[-1]),
             "hhi_companies": round(float(conc_last["hhi_companies"]), 4),
@@ -67,20 +53,35 @@ def spending_metrics(model, coverages: dict, conc, capex, yearly_llm_share: dict
 
 def spending_headline(m: dict) -> str:
     """Plain-words summary of the spending model, built only from ``spending_metrics`` output."""
-    sm = m["share_model"]
-    fm = m["full_market_llm_share"].get(sm["definition"])
+    o = m["share_outlook"]
     parts = []
+    year = o.get("latest_year")
+    fm = o["full_market"].get(str(year)) if year else None
     if fm:
         parts.append(
             f"Scaling the ledger to published market totals, LLMs took an estimated {pct(fm['share_mid'])} of AI "
-            f"venture funding in {fm['year']} ({sm['definition']} definition; range {pct(fm['share_low'])} to "
-            f"{pct(fm['share_high'])} across publishers), against {pct(fm['ledger_share'])} of the ledger's large rounds.")
-    verdict = "a break" if sm["break_pvalue"] < 0.05 else "no significant break"
-    parts.append(f"The share shows {verdict} at ChatGPT's launch (Chow F = {sm['break_F']:.2f}, p = {sm['break_pvalue']:.3f}).")
-    parts.append(
-        f"The model's forecast for {sm['forecast_period']} is {pct(sm['forecast_mean'])} "
-        f"(90% interval {pct(sm['forecast_lower'])} to {pct(sm['forecast_upper'])}); in the 2025+ hold-out its mean "
-        f"absolute error was {sm['backtest_mae_model']:.2f} against {sm['backtest_mae_naive']:.2f} for the last value.")
+            f"venture funding in {year} ({o['definition']} definition; {pct(fm['share_low'])} to "
+            f"{pct(fm['share_high'])} across publishers and ways of allocating the rounds the ledger misses), "
+            f"against {pct(fm['ledger_share'])} of the ledger's large rounds.")
+    b = o["break_test"]
+    if b["tested"]:
+        word = "a break" if b["pvalue"] < 0.05 else "no significant break"
+        parts.append(f"The share shows {word} at ChatGPT's launch (Chow F = {b['F']:.2f}, p = {b['pvalue']:.3f}).")
+    else:
+        reason = md_text(b["reason"]).rstrip(".")
+        parts.append(reason if reason.lower().startswith("break test") else f"The break test is not run: {reason}")
+        parts[-1] = parts[-1].replace("Break test not run", "The break test at ChatGPT's launch is not run", 1) + "."
+    t = o.get("trend")
+    if t:
+        parts.append(f"The LLM share's trend moves {t['slope']:+.2f} log-odds a year (95% interval "
+                     f"{t['ci_low']:+.2f} to {t['ci_high']:+.2f}; sample: {md_text(o['sample'])}).")
+    g, fc = o["forecast_gate"], o.get("forecast")
+    if fc and g["headline"]:
+        parts.append(f"The forecast for {fc['period']} is {pct(fc['mean'])} (90% interval {pct(fc['lower'])} to "
+                     f"{pct(fc['upper'])}); in the back-test it beat the last value and its interval covered "
+                     f"{pct(g['interval_coverage'])} of outcomes.")
+    else:
+        parts.append("No forecast is shown as a finding: " + "; ".join(md_text(r).rstrip(".") for r in g["reasons"]) + ".")
     c = m["capex"]
     parts.append(
         f"Hyperscaler capex reached {usd_bn(c['capex_t4q_usd'])} over the four quarters to {c['quarter']} "
@@ -96,24 +97,26 @@ def spending_section(data: Ledger, *, as_of: str, start_year: int, definition: s
     ``capex`` is :func:`analysis.spending.capex_flows` of the hyperscaler panel (computed once
     by the page, shared with the risk section).
     """
-    from analysis import plots, spending
+    from analysis import plots, share_model, spending
 
     start = f"{start_year}-01-01"
     try:
         quarterly = spending.funding_by_domain(data.rounds, "quarter", start=start, end=as_of)
         yearly = spending.funding_by_domain(data.rounds, "year", start=start, end=as_of)
-        model = spending.share_model(quarterly, definition, infra_llm_share)
+        outlook = share_model.share_outlook(data.rounds, market_totals, definition, infra_llm_share, start=start,
+                                            end=as_of)
     except ValueError as exc:
         return Section({}, f"The spending model is not shown: {md_text(exc)}.", {})
     definitions = ("narrow", "broad", "attributed")
     coverages = {d: spending.coverage(data.rounds, market_totals, d, infra_llm_share) for d in definitions}
-    conc = spending.concentration(data.rounds, data.investors, definition)
+    from analysis.data.ledger import load_dataset
+
+    conc = spending.concentration(data.rounds, data.investors, definition, relationships=load_dataset("relationships"))
     shares = [spending.llm_share(yearly, d, infra_llm_share) for d in definitions]
-    metrics = spending_metrics(model, coverages, conc, capex,
+    metrics = spending_metrics(outlook, coverages, conc, capex,
                                funding_metrics(data, yearly, shares)["llm_share_by_year"])
     figures = {
         "full_market": plots.full_market_share_chart([coverages[definition]]),
-        "share_model": plots.share_model_chart(model),
         "capex": plots.capex_vs_funding_chart(capex, quarterly, spending.llm_share(quarterly, definition, infra_llm_share)),
     }
-    return Section(metrics, spending_headline(metrics), figures, model=model)
+    return Section(metrics, spending_headline(metrics), figures, model=outlook)
