@@ -327,8 +327,44 @@ class Calibration:
     def summary(self) -> pd.DataFrame:
         return self.table
 
+    def reader_table(self) -> pd.DataFrame:
+        """The table as a reader sees it: one row per stretch with readable column names."""
+        t = self.table
+        out = pd.DataFrame({
+            "Stretch": t["label"], "Kind": t["kind"].map({"bubble": "past bubble", "calm": "calm"}),
+            "Event": t["event"], "Peak": t["peak_date"].dt.date if "peak_date" in t else None,
+            "First high": t["first_high"].dt.date if "first_high" in t else None,
+            "Lead (days)": t["lead_days"], "Max score": t["max_score"],
+            "Months high (share)": t["share_high"], "Calm months flagged": t["calm_share_high"]})
+        return out
+
+    def display(self):
+        """A pandas Styler of :meth:`reader_table` (escaped, blanks for not-applicable cells)."""
+        return (self.reader_table().style.format(
+            {"Lead (days)": "{:.0f}", "Max score": "{:.0f}", "Months high (share)": "{:.0%}",
+             "Calm months flagged": "{:.0%}"}, na_rep="", escape="html").hide(axis="index"))
+
+    def loeo_summary(self) -> pd.DataFrame:
+        """Leave-one-out in one row per held-out event or calm stretch: the threshold chosen
+        without it, and (events) how many of its series were caught and the median lead, or
+        (calm stretches) the share of its months flagged."""
+        rows = []
+        for fold, g in self.loeo.groupby("held_out", sort=False):
+            kind = g["kind"].iloc[0]
+            row = {"held out": fold, "kind": kind, "threshold": float(g["threshold"].iloc[0])}
+            if kind == "bubble":
+                det = g["detected"].astype(bool)
+                row.update(series=len(g), detected=int(det.sum()),
+                           median_lead_days=float(g.loc[det, "lead_days"].median()) if det.any() else None,
+                           calm_share_high=None)
+            else:
+                row.update(series=len(g), detected=None, median_lead_days=None,
+                           calm_share_high=float(g["share_high"].mean()))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     def _repr_html_(self) -> str:
-        return self.table.to_html(index=False, na_rep="", float_format=lambda x: f"{x:.3g}")
+        return self.display().to_html()
 
 
 def load_calibration(path: Path | str | None = None, loeo_path: Path | str | None = None) -> Calibration:
