@@ -417,7 +417,10 @@ class BasketPanel:
         return rolling_beta(others, self.benchmarks[benchmark], window)
 
     def summary(self) -> pd.DataFrame:
-        return pd.DataFrame([{"basket": k, "members": len(v), "tickers": ", ".join(v),
+        """One row per basket: display name, member count, tickers and first date."""
+        from analysis.display import label
+
+        return pd.DataFrame([{"basket": label(k), "members": len(v), "tickers": ", ".join(v),
                               "start": self.levels[k].first_valid_index().date() if k in self.levels else None}
                              for k, v in self.members.items()])
 

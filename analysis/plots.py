@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -501,13 +502,13 @@ def signal_panel_chart(history, trust=None, title: str | None = None,
     name = display_name(history.name)
     fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.3, 0.25, 0.22, 0.23])
     now = history.psy_now
-    episodes = []
+    if history.close is not None:
+        w = np.log(history.close).resample("W-FRI").last().dropna()
+        fig.add_scatter(x=_dates(w.index), y=w.round(4).tolist(), mode="lines", name="Log price", line=dict(color="#444"),
+                        row=1, col=1, hovertemplate="%{y:.3f}")
     if now is not None:
         b = now.result.bsadf
         x = _dates(b.index)
-        price = now.result.y.reindex(b.index)
-        fig.add_scatter(x=x, y=[round(float(v), 3) for v in price.to_numpy()], mode="lines", name="Log price (PSY sample)",
-                        line=dict(color="#444"), row=1, col=1, hovertemplate="%{y:.3f}")
         fig.add_scatter(x=x, y=b.round(3).tolist(), mode="lines", name="BSADF", line=dict(color=SIGNAL_COLORS["psy"]),
                         row=2, col=1)
         fig.add_scatter(x=x, y=[round(float(v), 3) for v in now.cv.bsadf_cv[0.95].to_numpy()], mode="lines",
@@ -584,10 +585,11 @@ def signal_components_chart(history, source: str = "analysis.bubbles.signal") ->
 
 
 def _survivorship_note(fig: go.Figure, note: str | None) -> None:
+    """The survivorship caveat above the plot, under the source line (the legend sits below)."""
     if note:
-        fig.add_annotation(text=safe_text(note), xref="paper", yref="paper", x=0, y=-0.32, yanchor="top", xanchor="left",
-                           showarrow=False, align="left", font=dict(size=10, color="#666"))
-        fig.update_layout(margin=dict(b=150))
+        fig.add_annotation(text=safe_text(note), xref="paper", yref="paper", x=0, y=1.0, yanchor="bottom",
+                           yshift=16, xanchor="left", showarrow=False, align="left", font=dict(size=10, color="#8a5a00"))
+        fig.update_layout(margin=dict(t=120))
 
 
 def ai_basket_chart(panel, launch: bool = False, source: str = "cached market prices; equal-weighted baskets") -> go.Figure:

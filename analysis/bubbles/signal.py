@@ -159,7 +159,8 @@ class SignalHistory:
     ``lppls_conf``, ``lppls_neg_conf``, ``lppls_windows``, ``runup_raw``, ``runup_net``,
     ``runup`` (the log return scored), ``drawdown``; mapped ``s_*`` and ``points_*``;
     ``score``, ``coverage`` and ``high``. ``psy_now`` is PSY at the last date (its BSADF path,
-    critical values and episodes, for the charts); ``runup_flags`` the daily GSY flags.
+    critical values and episodes, for the charts); ``runup_flags`` the daily GSY flags;
+    ``close`` the input prices (for the charts).
     """
 
     name: str
@@ -169,6 +170,7 @@ class SignalHistory:
     psy_now: object = field(repr=False, default=None)
     runup_flags: pd.DataFrame = field(repr=False, default=None)
     seconds: float = 0.0
+    close: pd.Series = field(repr=False, default=None)
 
     def latest(self) -> pd.Series:
         """The last period end with a score (the last row when none has one)."""
@@ -272,20 +274,28 @@ def history(close: pd.Series, freq: str = "ME", market: pd.Series | None = None,
     if market is not None and len(s) > 2:
         flags = R.runup(s, m, years=cfg.runup_years).flags
     return SignalHistory(name=name, table=table, config=cfg, freq=freq, psy_now=psy.explosive_now(s),
-                         runup_flags=flags, seconds=time.perf_counter() - t0)
+                         runup_flags=flags, seconds=time.perf_counter() - t0, close=s)
 
 
-def metrics(h: SignalHistory, trust=None) -> dict:
-    """Plain values for ``metrics.json``: the current score, its components, the current PSY
-    episode (start date or None) and the drawdown; ``trust`` (an :class:`LPPLSTrust`) adds the
-    LPPLS trust at the latest date."""
+def metrics(h: SignalHistory, trust=None, drawdown: dict | None = None) -> dict:
+    """Plain values for ``metrics.json``: the current score, its components (0-1) and points, the
+    raw inputs, the current PSY episode (start date or None) and the drawdown. ``drawdown`` (a
+    row of :func:`analysis.basket_stats.drawdown_table`) adds the maximum drawdown with its peak
+    and trough dates; ``trust`` (an :class:`~analysis.bubbles.trust.LPPLSTrust`) the LPPLS trust
+    at the latest date (None otherwise)."""
     last = h.latest()
 
     def num(v, digits=4):
         return None if v is None or pd.isna(v) else round(float(v), digits)
 
-    start = last["episode_start"]
-    out = {
+    def day(v):
+        return None if v is None or pd.isna(v) else pd.Timestamp(v).date().isoformat()
+
+    dd = {"current": num(last["drawdown"])}
+    if drawdown:
+        dd.update(max=num(drawdown.get("max_drawdown")), peak_date=day(drawdown.get("peak_date")),
+                  trough_date=day(drawdown.get("trough_date")))
+    return {
         "as_of": last.name.date().isoformat(),
         "score": num(last["score"], 1),
         "high": bool(last["high"]),
@@ -294,12 +304,10 @@ def metrics(h: SignalHistory, trust=None) -> dict:
         "raw": {"psy_margin": num(last["psy_margin"]), "lppls_confidence": num(last["lppls_conf"]),
                 "runup_two_year": num(last["runup_raw"]), "runup_net_of_market": num(last["runup_net"]),
                 "drawdown": num(last["drawdown"])},
-        "episode_start": pd.Timestamp(start).date().isoformat() if start is not None and not pd.isna(start) else None,
-        "drawdown": num(last["drawdown"]),
+        "episode_start": day(last["episode_start"]),
+        "drawdown": dd,
+        "lppls_trust": num(trust.pos_trust) if trust is not None else None,
     }
-    if trust is not None:
-        out["lppls_trust"] = num(trust.pos_trust)
-    return out
 
 
 # --------------------------------------------------------------------------- calibration table

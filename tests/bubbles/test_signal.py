@@ -110,7 +110,8 @@ def test_history_fields_metrics_and_bad_input():
     assert np.isnan(t["runup_net"]).all()                 # no market given: raw run-up only
     m = S.metrics(h)
     json.dumps(m)                                          # plain values only
-    assert set(m) >= {"as_of", "score", "high", "components", "raw", "episode_start", "drawdown"}
+    assert set(m) >= {"as_of", "score", "high", "components", "raw", "episode_start", "drawdown", "lppls_trust"}
+    assert m["drawdown"]["current"] == pytest.approx(float(t["drawdown"].iloc[-1]), abs=1e-4)
     assert set(m["components"]) == set(S.COMPONENTS)
     assert h.latest().name == t.dropna(subset=["score"]).index[-1]
     assert "Market bubble signal" in h._repr_html_()
