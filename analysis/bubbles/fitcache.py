@@ -1,9 +1,12 @@
-"""An on-disk cache of raw LPPLS fits, so a monthly signal history pays for each window once.
+"""An on-disk cache of raw LPPLS fits (and of PSY results at a date), so a monthly signal history
+pays for each window once.
 
 A fit depends only on the window's log prices and the search settings (box, optimizer, seed),
 never on dates or on later prices, so the key is a hash of exactly those; a cached fit is the
 fit the search would return again (bit for bit: the search is deterministic). Filters are applied
-after the fit and are not part of the key. Storage is one SQLite file in the market-data cache
+after the fit and are not part of the key. The PSY table holds, per hash of the tested log prices,
+the numbers :func:`analysis.bubbles.signal.history` reads from
+:func:`analysis.bubbles.psy.explosive_now` (same reasoning: a pure function of those values). Storage is one SQLite file in the market-data cache
 folder: writes are transactions (a crash never leaves a half-written entry) and concurrent report
 runs share it safely. Any problem with the file degrades to "no cache" (logged), never an error.
 """
@@ -20,7 +23,7 @@ import numpy as np
 from analysis import config
 
 log = logging.getLogger(__name__)
-_NCOL = 12
+_NCOL = {"fits": 12, "psy": 5}
 
 
 def default_path() -> Path:
@@ -40,7 +43,8 @@ class FitCache:
     def _connect(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=30)
-        con.execute("CREATE TABLE IF NOT EXISTS fits (key TEXT PRIMARY KEY, row BLOB NOT NULL)")
+        for table in _NCOL:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, row BLOB NOT NULL)")
         return con
 
     @staticmethod
@@ -49,7 +53,8 @@ class FitCache:
         h.update(np.ascontiguousarray(y, dtype=np.float64).tobytes())
         return h.hexdigest()
 
-    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+    def get_many(self, keys: list[str], table: str = "fits") -> dict[str, np.ndarray]:
+        """Stored rows by key (``table``: ``fits`` or ``psy``); missing keys are absent."""
         if not self._ok or not keys:
             return {}
         out: dict[str, np.ndarray] = {}
@@ -58,10 +63,10 @@ class FitCache:
                 uniq = list(dict.fromkeys(keys))
                 for i in range(0, len(uniq), 500):
                     chunk = uniq[i:i + 500]
-                    q = f"SELECT key, row FROM fits WHERE key IN ({','.join('?' * len(chunk))})"
+                    q = f"SELECT key, row FROM {table} WHERE key IN ({','.join('?' * len(chunk))})"
                     for k, blob in con.execute(q, chunk):
                         row = np.frombuffer(blob, dtype=np.float64)
-                        if row.shape == (_NCOL,):
+                        if row.shape == (_NCOL[table],):
                             out[k] = row
         except (sqlite3.Error, OSError) as exc:
             self._disable(exc)
@@ -70,12 +75,12 @@ class FitCache:
         self.misses += sum(k not in out for k in keys)
         return out
 
-    def put_many(self, items: dict[str, np.ndarray]) -> None:
+    def put_many(self, items: dict[str, np.ndarray], table: str = "fits") -> None:
         if not self._ok or not items:
             return
         try:
             with self._connect() as con:
-                con.executemany("INSERT OR REPLACE INTO fits (key, row) VALUES (?, ?)",
+                con.executemany(f"INSERT OR REPLACE INTO {table} (key, row) VALUES (?, ?)",
                                 [(k, np.asarray(v, dtype=np.float64).tobytes()) for k, v in items.items()])
         except (sqlite3.Error, OSError) as exc:
             self._disable(exc)

@@ -150,6 +150,29 @@ def _clean(close: pd.Series, what: str) -> pd.Series:
     return s
 
 
+_PSY_SETTINGS = b"psy explosive_now level=0.95 v1"
+
+
+def _psy_at(s: pd.Series, p: int, cache) -> dict:
+    """PSY at position ``p`` of ``s`` (:func:`analysis.bubbles.psy.explosive_now` on the prices up to
+    it), through the cache when given: the result is a function of the tested log prices only."""
+    n = psy.table_nobs(p + 1)
+    if n == 0:
+        return {"bsadf": np.nan, "cv95": np.nan, "psy_margin": np.nan, "psy_explosive": False, "episode_start": None}
+    window = s.iloc[p + 1 - n:p + 1]
+    key = cache.key(np.log(window.to_numpy(dtype=float)), _PSY_SETTINGS) if cache is not None else None
+    hit = cache.get_many([key], "psy").get(key) if cache is not None else None
+    if hit is None:
+        now = psy.explosive_now(s.iloc[:p + 1])
+        offset = -1 if now.episode_start is None else p - int(s.index.get_loc(now.episode_start))
+        hit = np.array([now.bsadf, now.cv95, now.margin, float(now.explosive), float(offset)])
+        if cache is not None:
+            cache.put_many({key: hit}, "psy")
+    offset = int(hit[4])
+    return {"bsadf": float(hit[0]), "cv95": float(hit[1]), "psy_margin": float(hit[2]),
+            "psy_explosive": bool(hit[3]), "episode_start": s.index[p - offset] if offset >= 0 else None}
+
+
 @dataclass(frozen=True)
 class SignalHistory:
     """The score and its components at every period end.
@@ -236,15 +259,7 @@ def history(close: pd.Series, freq: str = "ME", market: pd.Series | None = None,
     if not len(ends):
         raise ParameterError(f"signal.history: {name} has no {freq} period end in the requested range")
     pos = s.index.get_indexer(ends)
-    rows = []
-    for e, p in zip(ends, pos):
-        past = s.iloc[:p + 1]
-        now = psy.explosive_now(past)
-        rows.append({"date": e,
-                     "bsadf": now.bsadf if now else np.nan, "cv95": now.cv95 if now else np.nan,
-                     "psy_margin": now.margin if now else np.nan,
-                     "psy_explosive": bool(now.explosive) if now else False,
-                     "episode_start": now.episode_start if now else None})
+    rows = [{"date": e, **_psy_at(s, int(p), cache)} for e, p in zip(ends, pos)]
     table = pd.DataFrame(rows).set_index("date")
     # LPPLS: every end date in one parallel call; only dates with enough windows
     min_len = sorted(cfg.lppls_windows)[min(cfg.min_lppls_windows, len(cfg.lppls_windows)) - 1]

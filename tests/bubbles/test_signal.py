@@ -167,3 +167,18 @@ def test_committed_calibration_table():
     assert "Max score" in cal.display().to_html()
     with pytest.raises(MarketDataError):
         S.load_calibration("no/such/file.csv")
+
+
+def test_history_through_the_cache_is_the_same(tmp_path):
+    from analysis.bubbles.fitcache import FitCache
+
+    s = simulated(3, calm=450, bubble=150)
+    cache = FitCache(tmp_path / "fits.sqlite")
+    plain = S.history(s, config=FAST)
+    first = S.history(s, config=FAST, cache=cache)
+    misses = cache.misses
+    again = S.history(s, config=FAST, cache=cache)
+    assert cache.misses == misses                       # the second run fits nothing and tests nothing
+    cols = NUMERIC + ["psy_explosive", "episode_start", "high"]
+    pd.testing.assert_frame_equal(plain.table[cols], first.table[cols])
+    pd.testing.assert_frame_equal(plain.table[cols], again.table[cols])
