@@ -315,3 +315,31 @@ def test_overlapping_baskets_are_refused(monkeypatch, tmp_path):
     monkeypatch.setattr(TX, "load_taxonomy", lambda path=None: overlapping)
     with pytest.raises(ConfigError, match="must be disjoint"):
         K.ai_era_baskets(_universe())
+
+
+@pytest.mark.slow
+def test_whole_universe_panel_from_the_snapshot(tmp_path):
+    """Every ticker of data/tickers.csv imported from the snapshot: each basket is built from 2019,
+    no ticker is in two baskets, predecessor histories are cut at their start dates."""
+    root = require_shared_market()
+    tickers = M.load_tickers()
+    files = [f for t in tickers["ticker"] for f in (root / "stocks" / f"{t}.csv", root / "etfs" / f"{t}.csv")
+             if f.is_file()]
+    assert len(files) == len(tickers)                    # the snapshot prices the whole universe
+    cache = M.MarketCache(tmp_path / "cache")
+    import_prices(files, cache=cache)
+    u = M.load_universe(as_of="2026-08-21", cache=cache)
+    panel = K.ai_era_baskets(u)
+    from analysis.data.taxonomy import load_taxonomy
+
+    assert set(panel.levels.columns) == {b.id for b in load_taxonomy().baskets
+                                         if any(s in set(tickers["segment"]) for s in b.ticker_segments)}
+    members = [t for v in panel.members.values() for t in v]
+    assert len(members) == len(set(members))
+    assert panel.levels.index.min() >= pd.Timestamp("2019-01-01")
+    cut = K.apply_start_dates(u.prices, u.tickers)
+    for t, d in tickers.dropna(subset=["start_date"])[["ticker", "start_date"]].itertuples(index=False):
+        first = cut.loc[cut["ticker"].astype(str) == t, "date"].min()
+        raw_first = u.prices.loc[u.prices["ticker"].astype(str) == t, "date"].min()
+        assert first >= d and raw_first < d, t          # the snapshot has the predecessor rows; they are cut
+    assert {"QQQ", "SPY"} <= set(panel.benchmarks.columns)
