@@ -75,7 +75,7 @@ class LPPLSTrust:
 
 def trust(series: pd.Series, end_date=None, windows=None, *, n_resamples: int = DEFAULT_RESAMPLES,
           filters: L.LPPLSFilter | None = None, bounds: L.SearchBounds | None = None,
-          optimizer: L.Optimizer | None = None, seed: int = 0) -> LPPLSTrust:
+          optimizer: L.Optimizer | None = None, seed: int = 0, cache=None) -> LPPLSTrust:
     """LPPLS trust indicator at ``end_date`` (default the last date) over ``windows``.
 
     Parameters
@@ -90,6 +90,9 @@ def trust(series: pd.Series, end_date=None, windows=None, *, n_resamples: int = 
         Synthetic paths per window (default :data:`DEFAULT_RESAMPLES`).
     filters, bounds, optimizer, seed
         As in :func:`analysis.bubbles.lppls.confidence`; ``seed`` also seeds the resampling.
+    cache : FitCache, optional
+        Fit cache (:mod:`analysis.bubbles.fitcache`): the synthetic paths are a deterministic
+        function of the data and the seed, so a second run at the same date refits nothing.
 
     Returns
     -------
@@ -110,7 +113,8 @@ def trust(series: pd.Series, end_date=None, windows=None, *, n_resamples: int = 
     optimizer = optimizer or L.Optimizer()
     ly = L.log_prices(series, "lppls.trust")
     end = ly.index[-1] if end_date is None else pd.Timestamp(end_date)
-    conf = L.confidence(series, [end], windows, filters=filters, bounds=bounds, optimizer=optimizer, seed=seed)
+    conf = L.confidence(series, [end], windows, filters=filters, bounds=bounds, optimizer=optimizer, seed=seed,
+                        cache=cache)
     if conf.fits.empty:
         raise ParameterError(f"trust: no window fits before {end.date()} (the series is too short)")
     e = int(ly.index.get_loc(end))
@@ -127,7 +131,7 @@ def trust(series: pd.Series, end_date=None, windows=None, *, n_resamples: int = 
         rows.append(n)
     lens = np.repeat(np.array(rows), n_resamples)
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    raw = L.run_windows(np.concatenate(paths), starts, starts + lens - 1, bounds, optimizer, seed)
+    raw = L.run_windows(np.concatenate(paths), starts, starts + lens - 1, bounds, optimizer, seed, cache)
     pos = np.empty(len(raw), dtype=bool)
     neg = np.empty(len(raw), dtype=bool)
     for j, n in enumerate(lens):

@@ -92,7 +92,7 @@ def basket_signals(market, *, start=baskets.AI_ERA_START, trust_basket: str | No
                  for key in panel.levels.columns if panel.levels[key].notna().sum() > 0}
     tr = None
     if trust_basket and trust_basket in panel.levels:
-        tr = trust(panel.levels[trust_basket].dropna(), n_resamples=n_resamples or DEFAULT_RESAMPLES)
+        tr = trust(panel.levels[trust_basket].dropna(), n_resamples=n_resamples or DEFAULT_RESAMPLES, cache=fit_cache)
     return BasketSignals(panel, histories, tr, trust_basket, panel.drawdown().table)
 
 
