@@ -6,9 +6,9 @@ never on dates or on later prices, so the key is a hash of exactly those; a cach
 fit the search would return again (bit for bit: the search is deterministic). Filters are applied
 after the fit and are not part of the key. The PSY table holds, per hash of the tested log prices,
 the numbers :func:`analysis.bubbles.signal.history` reads from
-:func:`analysis.bubbles.psy.explosive_now` (same reasoning: a pure function of those values). Storage is one SQLite file in the market-data cache
-folder: writes are transactions (a crash never leaves a half-written entry) and concurrent report
-runs share it safely. Any problem with the file degrades to "no cache" (logged), never an error.
+:func:`analysis.bubbles.psy.explosive_now` (same reasoning: a pure function of those values).
+Storage is one SQLite file in the market-data cache folder: writes are transactions (a crash
+never leaves a half-written entry) and concurrent report runs share it safely. Any problem with the file degrades to "no cache" (logged), never an error.
 """
 
 from __future__ import annotations

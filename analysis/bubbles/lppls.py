@@ -129,15 +129,16 @@ class LPPLSFilter:
     min_damping`` with ``|C| = sqrt(C1^2 + C2^2)``; and a valid fit (finite, not stuck on the
     search box).
 
-    The default is the filter set of the published LPPLS confidence indicator as the issue
-    that introduced it specifies: m in [0.01, 0.99] (the exponent's open unit interval, as in
-    Sornette et al. 2015's second filter and Shu and Zhu 2020); omega in [2, 15] and D >= 0.5
-    (the defaults of the ``lppls`` package's confidence indicator, which cites Sornette et al.
-    2015); O >= 2.5 (Sornette et al. 2015; every later paper); tc in [t2 - 0.05 dt,
-    t2 + 0.1 dt] (Sornette et al. 2015, Table 1). We did not read the papers' tables
-    ourselves: the 2015 values come from two independent re-implementations (the R package
-    ``bubble`` of D. Fantazzini, function ``lppl.confidence.trust.A``, and
-    ``octaviantu/lpplsExtended`` ``conf/shanghai_filter1.json``), which agree. Named presets:
+    The default is the filter set of the published LPPLS confidence indicator, threshold by
+    threshold: m in [0.01, 0.99] (the exponent's open unit interval, as in Sornette et al.
+    2015's second filter and Shu and Zhu 2020); omega in [2, 15] and D >= 0.5 (the defaults of
+    the ``lppls`` package's confidence indicator, which cites Sornette et al. 2015); O >= 2.5
+    (Sornette et al. 2015 and every later paper); tc in [t2 - 0.05 dt, t2 + 0.1 dt] (Sornette
+    et al. 2015, Table 1). We did not read
+    the papers' tables ourselves: the 2015 values come from two independent re-implementations
+    (the R package ``bubble`` of D. Fantazzini, function ``lppl.confidence.trust.A``, and
+    ``octaviantu/lpplsExtended`` ``conf/shanghai_filter1.json``), which agree; the omega and
+    damping values were not checked against Demos and Sornette (2017) either. Named presets:
     :meth:`sornette2015` (Table 1, filter 1), :meth:`sornette2015_trust` (filter 2) and
     :meth:`strict` (the package's former default, the strictest threshold of each paper at
     once; it gives 0 at the NASDAQ 2000 and S&P 500 1987 tops). The relative-error conditions
