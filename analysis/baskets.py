@@ -1,5 +1,6 @@
-"""Listed baskets: segment basket indices, relative strength, drawdowns, volatility, capex, and
-the market context a page loads (the taxonomy's baskets from the cached universe).
+"""Listed baskets: segment basket indices, the AI-era panel of the taxonomy's baskets against QQQ
+and SPY, and the market context a page loads. The statistics of levels (relative strength,
+drawdown, volatility, beta, valuation) live in :mod:`analysis.basket_stats` and are re-exported.
 
 Every analytic takes tidy frames (as :func:`analysis.data.market.load_universe` returns them)
 or plain series and returns a frozen result with ``summary()``. Only :func:`market_context`
@@ -15,36 +16,43 @@ rules, applied everywhere in this module:
   priced on every day of the index; drop a delisted ticker to extend a basket past its end;
 * inside a member's own date range a missing day (another exchange's holiday) carries the last
   close forward;
-* comparisons between series (relative strength, summary tables) use the dates common to both.
+* comparisons between series (relative strength, summary tables) use the dates common to both;
+* a ticker whose early history is a predecessor's (a SPAC shell, a tracking stock; column
+  ``start_date`` of ``data/tickers.csv``) is priced from that date only (:func:`apply_start_dates`).
+
+Survivorship
+------------
+The baskets are today's AI names looking back (:data:`SURVIVORSHIP_NOTE`): companies that
+failed or were never listed are missing, so past basket returns are biased upwards and past
+drawdowns downwards. The AI-era panel starts in 2019 (:data:`AI_ERA_START`) to keep that
+look-back short.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from analysis.basket_stats import (  # noqa: F401 (re-exported: one import for the pages)
+    Drawdown, RelativeStrength, RollingBeta, Valuation, Volatility, default_beta_window, default_rs_windows,
+    default_vol_window, drawdown, drawdown_table, latest_shares, relative_strength, rolling_beta,
+    rolling_volatility, trading_days_per_year, valuation_snapshot)
 from analysis.errors import ParameterError
 
 EQUAL, MARKET_CAP = "equal", "market_cap"
 BENCHMARKS = ("QQQ", "SPY")
-
-
-def trading_days_per_year() -> int:
-    """Annualisation factor for daily returns: 252 NYSE sessions a year (the usual convention)."""
-    return 252
-
-
-def default_vol_window() -> int:
-    """Rolling volatility window: 63 sessions, one quarter of a trading year."""
-    return 63
-
-
-def default_rs_windows() -> dict[str, int]:
-    """Look-back windows (sessions) of the relative-strength and return tables."""
-    return {"1m": 21, "3m": 63, "6m": 126, "12m": 252}
+#: First date of the AI-era baskets (before it, the baskets would mostly show the pre-AI history
+#: of today's winners).
+AI_ERA_START = "2019-01-01"
+#: Launch of ChatGPT: the base date of the launch-normalised view.
+LAUNCH_DATE = "2022-11-30"
+#: Shown under every basket chart and in the methodology.
+SURVIVORSHIP_NOTE = ("Survivorship: each basket holds today's listed AI companies, looking back. Companies "
+                     "that failed, were acquired or never listed are missing, so past returns are biased "
+                     "upwards and past drawdowns downwards.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,218 +317,6 @@ def segment_baskets(prices: pd.DataFrame, tickers: pd.DataFrame, *, weighting: s
     return SegmentBaskets(out, weighting)
 
 
-def latest_shares(fundamentals: pd.DataFrame) -> pd.Series:
-    """Latest positive ``shares_outstanding`` per ticker from tidy fundamentals."""
-    if fundamentals is None or fundamentals.empty or "shares_outstanding" not in fundamentals:
-        return pd.Series(dtype="float64")
-    f = fundamentals.dropna(subset=["shares_outstanding"])
-    f = f[f["shares_outstanding"] > 0].sort_values("period_end")
-    return f.groupby("ticker")["shares_outstanding"].last()
-
-
-# --------------------------------------------------------------------------------------------
-# Relative strength, drawdown, volatility
-# --------------------------------------------------------------------------------------------
-
-def _as_frame(levels: pd.Series | pd.DataFrame) -> pd.DataFrame:
-    if isinstance(levels, pd.Series):
-        return levels.to_frame(levels.name or "series")
-    return levels
-
-
-@dataclass(frozen=True)
-class RelativeStrength:
-    """Each series against each benchmark on their common dates.
-
-    ``ratios`` is tidy: ``date``, ``series``, ``benchmark``, ``ratio`` with
-    ``ratio_t = (X_t / X_0) / (B_t / B_0)`` from the pair's first common date (1 = kept pace).
-    ``table`` has one row per (series, benchmark): start and end dates and the relative return
-    over each window (``ratio_end / ratio_{end - w} - 1``; NaN when the pair is shorter).
-    """
-
-    ratios: pd.DataFrame
-    table: pd.DataFrame
-
-    def summary(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table.to_html(index=False, float_format=lambda x: f"{x:+.1%}")
-
-
-def relative_strength(levels: pd.Series | pd.DataFrame, benchmarks: pd.Series | pd.DataFrame,
-                      windows: Mapping[str, int] | None = None) -> RelativeStrength:
-    """Relative strength of price or index levels against benchmark levels (QQQ, SPY).
-
-    Parameters
-    ----------
-    levels : Series or DataFrame
-        Dates as index, one column per series (basket levels or closes).
-    benchmarks : Series or DataFrame
-        Dates as index, one column per benchmark.
-    windows : mapping of label to sessions, optional
-        Default :func:`default_rs_windows`.
-    """
-    windows = default_rs_windows() if windows is None else dict(windows)
-    X, B = _as_frame(levels), _as_frame(benchmarks)
-    ratio_rows, table_rows = [], []
-    for s in X.columns:
-        for b in B.columns:
-            pair = pd.concat([X[s], B[b]], axis=1, keys=["x", "b"], sort=True).dropna()
-            if len(pair) < 2:
-                continue
-            ratio = (pair["x"] / pair["x"].iloc[0]) / (pair["b"] / pair["b"].iloc[0])
-            ratio_rows.append(pd.DataFrame({"date": ratio.index, "series": s, "benchmark": b,
-                                            "ratio": ratio.to_numpy()}))
-            row = {"series": s, "benchmark": b, "start": pair.index[0].date(), "end": pair.index[-1].date(),
-                   "since_start": ratio.iloc[-1] - 1}
-            for label, w in windows.items():
-                row[label] = ratio.iloc[-1] / ratio.iloc[-1 - w] - 1 if len(ratio) > w else np.nan
-            table_rows.append(row)
-    ratios = (pd.concat(ratio_rows, ignore_index=True) if ratio_rows
-              else pd.DataFrame(columns=["date", "series", "benchmark", "ratio"]))
-    return RelativeStrength(ratios, pd.DataFrame(table_rows))
-
-
-@dataclass(frozen=True)
-class Drawdown:
-    """Drawdown from the running peak, ``P_t / max_{s<=t} P_s - 1`` (0 at a new high).
-
-    ``drawdown`` is date x series; ``table`` has per series the current drawdown, the maximum
-    drawdown with its peak and trough dates, and the recovery date (NaT if not yet recovered).
-    """
-
-    drawdown: pd.DataFrame
-    table: pd.DataFrame
-
-    def summary(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table.to_html(index=False)
-
-
-def drawdown(levels: pd.Series | pd.DataFrame) -> Drawdown:
-    """Drawdowns of each column of ``levels`` (each over its own valid dates)."""
-    X = _as_frame(levels)
-    dd = X / X.cummax() - 1
-    rows = []
-    for c in X.columns:
-        s, d = X[c].dropna(), dd[c].dropna()
-        if s.empty:
-            continue
-        trough = d.idxmin()
-        peak = s.loc[:trough].idxmax()
-        after = s.loc[trough:]
-        recovered = after[after >= s.loc[peak]]
-        rows.append({"series": c, "current": d.iloc[-1], "max_drawdown": d.min(), "peak_date": peak.date(),
-                     "trough_date": trough.date(),
-                     "recovered": recovered.index[0].date() if len(recovered) and d.min() < 0 else None,
-                     "last_date": s.index[-1].date()})
-    return Drawdown(dd, pd.DataFrame(rows))
-
-
-@dataclass(frozen=True)
-class Volatility:
-    """Rolling annualised volatility ``sqrt(252) * std(log returns over window)`` (ddof = 1)."""
-
-    volatility: pd.DataFrame
-    window: int
-    table: pd.DataFrame
-
-    def summary(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table.to_html(index=False)
-
-
-def rolling_volatility(levels: pd.Series | pd.DataFrame, window: int | None = None) -> Volatility:
-    """Rolling annualised volatility of daily log returns.
-
-    Parameters
-    ----------
-    levels : Series or DataFrame
-        Prices or index levels, dates as index.
-    window : int, optional
-        Sessions (default :func:`default_vol_window`); the first ``window`` dates are NaN.
-
-    Notes
-    -----
-    Returns are taken between consecutive valid observations of each series, so a missing day
-    spreads over the next return instead of producing NaN.
-    """
-    window = default_vol_window() if window is None else int(window)
-    if window < 2:
-        raise ParameterError(f"window must be at least 2 sessions, got {window}")
-    X = _as_frame(levels)
-    out = {}
-    for c in X.columns:
-        s = X[c].dropna()
-        r = np.log(s).diff()
-        out[c] = r.rolling(window).std(ddof=1) * np.sqrt(trading_days_per_year())
-    vol = pd.DataFrame(out).reindex(X.index)
-    rows = []
-    for c in vol.columns:
-        v = vol[c].dropna()
-        if v.empty:
-            continue
-        rows.append({"series": c, "latest": v.iloc[-1], "median": v.median(), "max": v.max(),
-                     "max_date": v.idxmax().date(), "last_date": v.index[-1].date()})
-    return Volatility(vol, window, pd.DataFrame(rows))
-
-
-# --------------------------------------------------------------------------------------------
-# Fundamentals
-# --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Valuation:
-    """Market cap and price-to-sales per ticker at the last common price date.
-
-    ``table``: ``ticker``, ``date``, ``close``, ``shares_outstanding``, ``market_cap``,
-    ``ttm_revenue`` (last four consecutive quarters on or before ``date``), ``price_to_sales``.
-    """
-
-    table: pd.DataFrame
-    notes: tuple[str, ...] = ()
-
-    def summary(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table.to_html(index=False, float_format=lambda x: f"{x:,.3g}")
-
-
-def valuation_snapshot(prices: pd.DataFrame, fundamentals: pd.DataFrame, as_of=None) -> Valuation:
-    """Market cap (latest shares x last close) and price-to-sales (cap / TTM revenue).
-
-    Notes
-    -----
-    A *current* value only: yfinance returns about five quarters of fundamentals, so there is
-    no price-to-sales history to compare with (the risk score's ``price_to_sales`` indicator is
-    fed from this snapshot where fundamentals are cached, and left out of past quarters).
-    Revenue is in the reporting currency (TSM reports TWD) and ADR prices meet ordinary-share
-    counts, so the P/S of a non-US filer is not comparable without a conversion this function
-    does not attempt.
-    """
-    as_of = pd.Timestamp(as_of) if as_of is not None else prices["date"].max()
-    p = prices[prices["date"] <= as_of].sort_values("date").groupby("ticker").tail(1)
-    shares = latest_shares(fundamentals[fundamentals["period_end"] <= as_of]) if not fundamentals.empty else \
-        pd.Series(dtype="float64")
-    rows = []
-    for r in p.itertuples(index=False):
-        f = fundamentals[(fundamentals["ticker"] == r.ticker) & (fundamentals["period_end"] <= as_of)]
-        f = f.dropna(subset=["revenue_usd"]).sort_values("period_end").tail(4)
-        regular = len(f) == 4 and f["period_end"].diff().dt.days.iloc[1:].between(80, 100).all()
-        ttm = f["revenue_usd"].sum() if regular else np.nan
-        cap = shares.get(r.ticker, np.nan) * r.close
-        rows.append({"ticker": r.ticker, "date": r.date.date(), "close": r.close,
-                     "shares_outstanding": shares.get(r.ticker, np.nan), "market_cap": cap,
-                     "ttm_revenue": ttm, "price_to_sales": cap / ttm if ttm and ttm > 0 else np.nan})
-    return Valuation(pd.DataFrame(rows))
-
-
 # --------------------------------------------------------------------------------------------
 # The taxonomy's baskets from the cached universe, as the pages load them
 # --------------------------------------------------------------------------------------------
@@ -536,16 +332,34 @@ def basket_members(tickers: pd.DataFrame, basket_id: str, taxonomy=None) -> list
     return rows["ticker"].tolist()
 
 
-def taxonomy_baskets(universe) -> pd.DataFrame:
-    """Equal-weighted levels (date x basket id) of every taxonomy basket with priced members."""
+def apply_start_dates(prices: pd.DataFrame, tickers: pd.DataFrame) -> pd.DataFrame:
+    """Drop each ticker's prices before its ``start_date`` (``data/tickers.csv``; no column or an
+    empty value keeps the whole history). The early rows are a predecessor's (SPAC shell, tracking
+    stock, pre-uplisting trades), not the company's."""
+    if "start_date" not in tickers or tickers["start_date"].isna().all() or prices.empty:
+        return prices
+    starts = tickers.dropna(subset=["start_date"]).set_index("ticker")["start_date"]
+    first = prices["ticker"].astype(str).map(pd.to_datetime(starts))
+    keep = first.isna() | (prices["date"] >= first)
+    return prices.loc[keep.to_numpy()]
+
+
+def taxonomy_baskets(universe, start=AI_ERA_START) -> pd.DataFrame:
+    """Equal-weighted levels (date x basket id) of every taxonomy basket with priced members, from
+    ``start`` (default :data:`AI_ERA_START`; None = each basket's whole history), with each
+    ticker's predecessor history cut off (:func:`apply_start_dates`)."""
     from analysis.data.taxonomy import load_taxonomy
 
+    prices = apply_start_dates(universe.prices, universe.tickers)
     levels = {}
-    have = set(universe.prices["ticker"].unique())
+    have = set(prices["ticker"].astype(str).unique())
     for b in load_taxonomy().baskets:
         members = [t for t in basket_members(universe.tickers, b.id) if t in have]
         if members:
-            levels[b.id] = basket_index(universe.prices, members, name=b.id).level
+            try:
+                levels[b.id] = basket_index(prices, members, start=start, name=b.id).level
+            except ParameterError:  # no member priced after start
+                continue
     return pd.DataFrame(levels).sort_index()
 
 
@@ -557,9 +371,107 @@ def close_series(universe, ticker: str) -> pd.Series | None:
 
 
 @dataclass(frozen=True)
+class BasketPanel:
+    """The taxonomy's baskets in the AI era next to QQQ and SPY.
+
+    ``levels``: date x basket id (each basket 100 on its first date at or after ``start``).
+    ``benchmarks``: date x {QQQ, SPY} closes over the same span (columns missing when not cached).
+    ``members``: basket id -> tickers used. ``notes``: the survivorship note and every ticker cut
+    by its start date. Baskets are disjoint (checked): no ticker is counted twice in one chart.
+    """
+
+    levels: pd.DataFrame
+    benchmarks: pd.DataFrame
+    members: Mapping[str, tuple[str, ...]]
+    start: pd.Timestamp
+    notes: tuple[str, ...]
+
+    def with_benchmarks(self) -> pd.DataFrame:
+        """Baskets and benchmarks side by side on the baskets' dates (benchmarks as of each date)."""
+        bench = self.benchmarks.reindex(self.levels.index.union(self.benchmarks.index)).ffill()
+        return pd.concat([self.levels, bench.reindex(self.levels.index)], axis=1)
+
+    def launch_normalised(self, date=LAUNCH_DATE) -> pd.DataFrame:
+        """Every basket and benchmark rebased to 100 at ``date`` (the ChatGPT launch by default; the
+        last value on or before it), from that date on. A series not yet priced then is left out."""
+        d = pd.Timestamp(date)
+        both = self.with_benchmarks()
+        base = both[both.index <= d]
+        if base.empty:
+            raise ParameterError(f"launch_normalised: no prices on or before {d.date()}")
+        ref = base.ffill().iloc[-1]
+        ref = ref[ref.notna() & (ref > 0)]
+        return 100 * both.loc[both.index >= base.index[-1], ref.index] / ref
+
+    def drawdown(self) -> Drawdown:
+        """Drawdowns of the baskets and benchmarks (peak, trough, current) over the panel's span."""
+        return drawdown(self.with_benchmarks())
+
+    def volatility(self, window: int | None = None) -> Volatility:
+        return rolling_volatility(self.with_benchmarks(), window)
+
+    def beta(self, window: int | None = None, benchmark: str = "SPY") -> RollingBeta:
+        """Rolling beta of each basket (and QQQ) to ``benchmark`` (default SPY)."""
+        if benchmark not in self.benchmarks:
+            raise ParameterError(f"beta: no {benchmark} prices in the cache")
+        others = self.with_benchmarks().drop(columns=[benchmark])
+        return rolling_beta(others, self.benchmarks[benchmark], window)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per basket: display name, member count, tickers and first date."""
+        from analysis.display import label
+
+        return pd.DataFrame([{"basket": label(k), "members": len(v), "tickers": ", ".join(v),
+                              "start": self.levels[k].first_valid_index().date() if k in self.levels else None}
+                             for k, v in self.members.items()])
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html(index=False)
+
+
+def ai_era_baskets(universe, start=AI_ERA_START) -> BasketPanel:
+    """The taxonomy's equal-weighted baskets from ``start`` (default 2019-01-01) and QQQ/SPY.
+
+    Raises
+    ------
+    ConfigError
+        Two baskets share a ticker (the taxonomy must keep baskets disjoint).
+    """
+    from analysis.data.taxonomy import load_taxonomy
+    from analysis.errors import ConfigError
+
+    prices = apply_start_dates(universe.prices, universe.tickers)
+    have = set(prices["ticker"].astype(str).unique())
+    members: dict[str, tuple[str, ...]] = {}
+    owner: dict[str, str] = {}
+    for b in load_taxonomy().baskets:
+        tks = tuple(t for t in basket_members(universe.tickers, b.id) if t in have)
+        for t in tks:
+            if t in owner:
+                raise ConfigError(f"data/taxonomy.yaml: {t} is in baskets {owner[t]} and {b.id}; baskets must be disjoint")
+            owner[t] = b.id
+        if tks:
+            members[b.id] = tks
+    levels = taxonomy_baskets(universe, start)
+    members = {k: v for k, v in members.items() if k in levels}
+    wide = wide_closes(prices, None) if not prices.empty else pd.DataFrame()
+    bench = wide[[t for t in BENCHMARKS if t in wide]] if len(wide) else pd.DataFrame()
+    start_ts = pd.Timestamp(start) if start is not None else (levels.index.min() if len(levels) else pd.NaT)
+    bench = bench[bench.index >= start_ts].dropna(how="all") if len(bench) else bench
+    notes = [SURVIVORSHIP_NOTE]
+    if "start_date" in universe.tickers:
+        cut = universe.tickers.dropna(subset=["start_date"])
+        cut = cut[cut["ticker"].isin(owner)]
+        if len(cut):
+            notes.append("Priced from the company's own listing only: " + ", ".join(
+                f"{r.ticker} from {pd.Timestamp(r.start_date).date()}" for r in cut.itertuples()) + ".")
+    return BasketPanel(levels, bench, members, start_ts, tuple(notes))
+
+
+@dataclass(frozen=True)
 class MarketContext:
-    """Market data for a page: basket levels (date x basket id; empty without data), the market
-    benchmark's closes, the freshness banner and the cache status table."""
+    """Market data for a page: basket levels (date x basket id, AI era; empty without data), the
+    market benchmark's closes, the freshness banner and the cache status table."""
 
     levels: pd.DataFrame
     benchmark: pd.Series | None
@@ -572,13 +484,20 @@ class MarketContext:
     def available(self) -> bool:
         return not self.levels.empty
 
+    def panel(self, start=AI_ERA_START) -> BasketPanel:
+        """The AI-era basket panel (:func:`ai_era_baskets`) of this context's universe."""
+        if self.universe is None or not self.available:
+            raise ParameterError("no market data: the basket panel needs cached prices")
+        return ai_era_baskets(self.universe, start)
+
     def summary(self) -> pd.DataFrame:
         return self.status_table
 
 
 def market_context(as_of: str, offline: bool) -> MarketContext:
     """Load the cached universe (refreshing first unless ``offline``) and build the taxonomy's
-    baskets. Any market-data problem degrades to "no market data" with the reason in the banner."""
+    AI-era baskets. Any market-data problem degrades to "no market data" with the reason in the
+    banner."""
     from analysis.data.market import load_universe
     from analysis.data.taxonomy import load_taxonomy
     from analysis.errors import AIBubbleError

@@ -53,6 +53,18 @@ def cache_dir() -> Path:
     return Path(os.environ.get("AIBUBBLE_CACHE_DIR", DATA_DIR / "cache"))
 
 
+def shared_market_dir() -> Path:
+    """The market snapshot for tests, benchmarks and calibration (test and development data only,
+    never copied into the project): ``AIBUBBLE_SHARED_MARKET``, else ``../shared/market`` next to
+    the repository (or next to the folder holding it, for a git worktree in a subfolder). The
+    first candidate is returned when none exists, so messages name the expected place."""
+    env = os.environ.get("AIBUBBLE_SHARED_MARKET")
+    if env:
+        return Path(env)
+    candidates = [ROOT.parent / "shared" / "market", ROOT.parent.parent / "shared" / "market"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
 def display_path(path: os.PathLike | str) -> str:
     """A path as it may appear in a report: relative to the repo, else just the file name.
 

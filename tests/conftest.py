@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from analysis.config import shared_market_dir
+
 FIXTURES = Path(__file__).parent / "fixtures"
 AS_OF = "2025-06-30"
-SHARED_MARKET = Path(__file__).resolve().parents[2] / "shared" / "market"
+SHARED_MARKET = shared_market_dir()
 
 
 @pytest.fixture

@@ -214,3 +214,132 @@ def test_filtered_categorical_prices_do_not_invent_tickers(snapshot):
     tickers = pd.DataFrame({"ticker": ["NVDA", "QQQ"], "segment": ["ai_chips", "llm_applications"],
                             "is_benchmark": [False, False]})
     assert list(K.segment_baskets(only, tickers, start="2024-01-01").baskets) == ["ai_chips"]
+
+
+# ------------------------------------------------------------------------- AI-era panel (issue #14)
+
+def _universe(start="2018-06-01", end="2024-06-28", seed=0):
+    """A small synthetic universe: two hyperscalers, two chip makers, a SPAC-era ticker, QQQ, SPY."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range(start, end)
+    rows = []
+    for t in ("MSFT", "GOOGL", "NVDA", "AMD", "VRT", "QQQ", "SPY"):
+        px = 100 * np.exp(np.cumsum(rng.normal(0.0005, 0.015, len(dates))))
+        rows.append(pd.DataFrame({"date": dates, "ticker": t, "close": px}))
+    prices = pd.concat(rows, ignore_index=True)
+    tickers = pd.DataFrame({
+        "ticker": ["MSFT", "GOOGL", "NVDA", "AMD", "VRT", "QQQ", "SPY"],
+        "segment": ["hyperscaler", "hyperscaler", "ai_chips", "ai_chips", "ai_infrastructure_supplier",
+                    "benchmark", "benchmark"],
+        "is_benchmark": [False] * 5 + [True] * 2,
+        "start_date": [pd.NaT] * 4 + [pd.Timestamp("2020-02-10")] + [pd.NaT] * 2})
+    return SimpleNamespace(prices=prices, tickers=tickers)
+
+
+def test_start_dates_cut_the_predecessor_history():
+    u = _universe()
+    cut = K.apply_start_dates(u.prices, u.tickers)
+    vrt = cut[cut["ticker"] == "VRT"]
+    assert vrt["date"].min() == pd.Timestamp("2020-02-10")
+    assert len(cut[cut["ticker"] == "MSFT"]) == len(u.prices[u.prices["ticker"] == "MSFT"])
+    # no start_date column: nothing is cut
+    assert len(K.apply_start_dates(u.prices, u.tickers.drop(columns="start_date"))) == len(u.prices)
+
+
+def test_ai_era_panel_starts_in_2019_with_benchmarks_and_survivorship():
+    u = _universe()
+    p = K.ai_era_baskets(u)
+    assert set(p.levels.columns) == {"llm_exposed", "ai_infrastructure_suppliers"}
+    assert p.levels.index.min() == pd.Timestamp("2019-01-01")          # a business day
+    assert (p.levels.iloc[0] == 100).all()
+    assert list(p.benchmarks.columns) == ["QQQ", "SPY"] and p.benchmarks.index.min() >= pd.Timestamp("2019-01-01")
+    assert p.members["llm_exposed"] == ("MSFT", "GOOGL")
+    assert p.members["ai_infrastructure_suppliers"] == ("NVDA", "AMD", "VRT")
+    assert p.notes[0] == K.SURVIVORSHIP_NOTE and "VRT from 2020-02-10" in p.notes[1]
+    # VRT joins at the first month end after its start date, not before
+    w = K.basket_index(K.apply_start_dates(u.prices, u.tickers), ["NVDA", "AMD", "VRT"], start="2019-01-01").weights
+    assert w.loc[w["ticker"] == "VRT", "rebalance_date"].min() == pd.Timestamp("2020-02-28")
+    # the level is the hand-computed equal-weight basket (first month: NVDA and AMD only)
+    closes = K.wide_closes(u.prices)[["NVDA", "AMD"]]
+    jan = closes.loc["2019-01-01":"2019-01-31"]
+    expected = 100 * (0.5 * jan["NVDA"] / jan["NVDA"].iloc[0] + 0.5 * jan["AMD"] / jan["AMD"].iloc[0])
+    np.testing.assert_allclose(p.levels["ai_infrastructure_suppliers"].loc[jan.index], expected, rtol=RTOL)
+
+
+def test_launch_normalised_view_is_100_at_the_launch():
+    p = K.ai_era_baskets(_universe())
+    v = p.launch_normalised()
+    assert v.index[0] == pd.Timestamp("2022-11-30")
+    np.testing.assert_allclose(v.iloc[0].to_numpy(), 100.0, rtol=1e-12)
+    assert set(v.columns) == {"llm_exposed", "ai_infrastructure_suppliers", "QQQ", "SPY"}
+    with pytest.raises(ParameterError):
+        p.launch_normalised("2010-01-01")
+
+
+def test_rolling_beta_against_numpy():
+    rng = np.random.default_rng(7)
+    idx = pd.bdate_range("2024-01-01", periods=200)
+    rb = rng.normal(0, 0.01, 200)
+    rx = 1.5 * rb + rng.normal(0, 0.005, 200)
+    b = pd.Series(100 * np.exp(np.cumsum(rb)), index=idx, name="SPY")
+    x = pd.Series(100 * np.exp(np.cumsum(rx)), index=idx, name="x")
+    out = K.rolling_beta(x, b, window=63)
+    lx, lb = np.diff(np.log(x.to_numpy()))[-63:], np.diff(np.log(b.to_numpy()))[-63:]
+    expected = np.cov(lx, lb, ddof=1)[0, 1] / np.var(lb, ddof=1)
+    assert out.beta["x"].iloc[-1] == pytest.approx(expected, rel=1e-10)
+    assert out.beta["x"].iloc[:63].isna().all()
+    assert abs(out.table.iloc[0]["full_sample"] - 1.5) < 0.1 and out.benchmark == "SPY"
+    with pytest.raises(ParameterError):
+        K.rolling_beta(x, b, window=2)
+    p = K.ai_era_baskets(_universe())
+    beta = p.beta()
+    assert set(beta.beta.columns) == {"llm_exposed", "ai_infrastructure_suppliers", "QQQ"}
+    table = K.drawdown_table(p.with_benchmarks())
+    assert {"current", "max_drawdown", "peak_date", "trough_date"} <= set(table.columns)
+
+
+def test_overlapping_baskets_are_refused(monkeypatch, tmp_path):
+    import yaml
+
+    from analysis import config
+    from analysis.data import taxonomy as TX
+    from analysis.errors import ConfigError
+
+    raw = yaml.safe_load(config.TAXONOMY_PATH.read_text(encoding="utf-8"))
+    raw["baskets"]["llm_exposed"]["ticker_segments"].append("ai_chips")
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    overlapping = TX.load_taxonomy(path)
+    monkeypatch.setattr(TX, "load_taxonomy", lambda path=None: overlapping)
+    with pytest.raises(ConfigError, match="must be disjoint"):
+        K.ai_era_baskets(_universe())
+
+
+@pytest.mark.slow
+def test_whole_universe_panel_from_the_snapshot(tmp_path):
+    """Every ticker of data/tickers.csv imported from the snapshot: each basket is built from 2019,
+    no ticker is in two baskets, predecessor histories are cut at their start dates."""
+    root = require_shared_market()
+    tickers = M.load_tickers()
+    files = [f for t in tickers["ticker"] for f in (root / "stocks" / f"{t}.csv", root / "etfs" / f"{t}.csv")
+             if f.is_file()]
+    assert len(files) == len(tickers)                    # the snapshot prices the whole universe
+    cache = M.MarketCache(tmp_path / "cache")
+    import_prices(files, cache=cache)
+    u = M.load_universe(as_of="2026-08-21", cache=cache)
+    panel = K.ai_era_baskets(u)
+    from analysis.data.taxonomy import load_taxonomy
+
+    assert set(panel.levels.columns) == {b.id for b in load_taxonomy().baskets
+                                         if any(s in set(tickers["segment"]) for s in b.ticker_segments)}
+    members = [t for v in panel.members.values() for t in v]
+    assert len(members) == len(set(members))
+    assert panel.levels.index.min() >= pd.Timestamp("2019-01-01")
+    cut = K.apply_start_dates(u.prices, u.tickers)
+    for t, d in tickers.dropna(subset=["start_date"])[["ticker", "start_date"]].itertuples(index=False):
+        first = cut.loc[cut["ticker"].astype(str) == t, "date"].min()
+        raw_first = u.prices.loc[u.prices["ticker"].astype(str) == t, "date"].min()
+        assert first >= d and raw_first < d, t          # the snapshot has the predecessor rows; they are cut
+    assert {"QQQ", "SPY"} <= set(panel.benchmarks.columns)

@@ -10,6 +10,7 @@ import pytest
 
 from analysis import baskets, plots, risk, spending, stress, valuation
 from analysis.bubbles import lppls, psy
+from analysis.bubbles import signal as bubble_signal
 from analysis.data.ledger import load_dataset, load_ledger
 from analysis.landscape import landscape
 from analysis.sections.domain import deep_dive
@@ -32,8 +33,17 @@ def inputs():
     scores = risk.score_history(raw, min_coverage=0.0)
     channels = stress.return_channels(levels, "llm_exposed")
     conf = lppls.confidence(levels["llm_exposed"], end_dates=[dates[-1]], windows=(250, 200, 150))
+    history = bubble_signal.history(levels["llm_exposed"].rename("llm_exposed"), market=levels["ai_drug_discovery"],
+                                    config=bubble_signal.SignalConfig(lppls_windows=(250, 200, 150, 125)))
     return dict(data=data, quarterly=quarterly, yearly=yearly, totals=totals, capex=capex, pairs=pairs,
-                levels=levels, scores=scores, channels=channels, conf=conf)
+                levels=levels, scores=scores, channels=channels, conf=conf, history=history)
+
+
+def _panel(levels):
+    """A BasketPanel from the synthetic levels, with QQQ and SPY."""
+    bench = pd.DataFrame({"QQQ": levels["llm_exposed"] * 0.9, "SPY": levels["ai_drug_discovery"] * 1.1})
+    return baskets.BasketPanel(levels, bench, {"llm_exposed": ("A",), "ai_drug_discovery": ("B",)},
+                               levels.index[0], (baskets.SURVIVORSHIP_NOTE,))
 
 
 def _builders(x):
@@ -71,6 +81,14 @@ def _builders(x):
         "investor": lambda: plots.investor_chart(view.investors),
         "domain_share": lambda: plots.domain_share_chart("biology", dd.domain_share),
         "basket": lambda: plots.basket_chart(basket),
+        "signal_panel": lambda: plots.signal_panel_chart(x["history"]),
+        "signal_score": lambda: plots.signal_score_chart({"llm_exposed": x["history"]}),
+        "signal_components": lambda: plots.signal_components_chart(x["history"]),
+        "ai_basket": lambda: plots.ai_basket_chart(_panel(x["levels"])),
+        "ai_basket_launch": lambda: plots.ai_basket_chart(_panel(x["levels"]), launch=True),
+        "underwater": lambda: plots.underwater_chart(_panel(x["levels"]).drawdown(), baskets.SURVIVORSHIP_NOTE),
+        "rolling_risk": lambda: plots.rolling_risk_chart(_panel(x["levels"]).volatility(), _panel(x["levels"]).beta()),
+        "calibration": lambda: plots.calibration_chart(bubble_signal.load_calibration()),
     }
 
 
@@ -79,7 +97,8 @@ def test_every_chart_builder_is_covered():
     names = {"funding_by_domain", "llm_share", "share_model", "coverage", "full_market", "concentration",
              "capex_vs_funding", "capex_ratio", "valuation_index", "multiples", "risk_scores", "score_history",
              "stress", "basket_levels", "bsadf", "backtest", "line", "lppls_confidence", "tc_distribution",
-             "investor", "domain_share", "basket"}
+             "investor", "domain_share", "basket", "signal_panel", "signal_score", "signal_components",
+             "ai_basket", "underwater", "rolling_risk", "calibration"}
     expected = {("full_market_share" if n == "full_market" else n) + "_chart" for n in names}
     assert public == expected, public ^ expected
 
@@ -89,10 +108,11 @@ def test_every_chart_has_a_title_and_titled_axes(inputs):
         fig = build()
         assert isinstance(fig, go.Figure), name
         assert fig.layout.title.text, name
-        assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text, name
-        second = fig.to_dict()["layout"].get("yaxis2")
-        if second:
-            assert second.get("title", {}).get("text"), name
+        layout = fig.to_dict()["layout"]
+        # subplot figures title the bottom x axis only (shared dates); every y axis has a title
+        assert any(v.get("title", {}).get("text") for k, v in layout.items() if k.startswith("xaxis")), name
+        ys = [v for k, v in layout.items() if k.startswith("yaxis")]
+        assert ys and all(v.get("title", {}).get("text") for v in ys), name
 
 
 def test_markup_in_names_never_reaches_a_chart_as_markup(inputs):

@@ -24,7 +24,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_MARKET = ROOT.parent / "shared" / "market"
+sys.path.insert(0, str(ROOT))
+from analysis.config import shared_market_dir  # noqa: E402
+
+SHARED_MARKET = shared_market_dir()
 
 
 def import_shared_market(cache: Path, market: Path = SHARED_MARKET) -> None:

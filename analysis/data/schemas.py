@@ -183,6 +183,10 @@ class Tickers(_Sourced):
     exposure_grade: Series[str] = pa.Field(isin=["high", "medium", "low"])
     rationale: Series[str] = pa.Field(str_length={"min_value": 1})
     is_benchmark: Series[str] = pa.Field(isin=["true", "false"])
+    # First valid date where the earlier history is a predecessor's (SPAC shell, tracking stock,
+    # pre-uplisting trades); empty when the whole history is the company's. Reason and source in notes.
+    # Optional, so a user's own ticker list without the column still validates.
+    start_date: Optional[Series[pd.Timestamp]] = pa.Field(nullable=True)
     source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
     notes: Series[str] = pa.Field(nullable=True)
 

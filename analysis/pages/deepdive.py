@@ -10,8 +10,9 @@ def show(dd: DomainDeepDive) -> None:
     """Display the deep-dive: funding, valuations, listed exposure (tables with escaped text)."""
     from IPython.display import Markdown, display
 
-    from analysis import plots
+    from analysis import baskets, plots
     from analysis.display import md_text
+    from analysis.sections.signals import signal_sentence
 
     money = {"raised_amount_usd": "{:,.0f}", "post_money_valuation_usd": "{:,.0f}"}
     display(Markdown(f"## Funding\n\n{md_text(dd.label)}: {dd.view.rounds} rounds in the ledger."))
@@ -40,9 +41,18 @@ def show(dd: DomainDeepDive) -> None:
     display(dd.view.valuations.style.format(money, escape="html", na_rep="").hide(axis="index"))
     display(Markdown("## Listed exposure"))
     if dd.listed.available:
+        display(Markdown(md_text(dd.listed.note)))
         display(plots.basket_chart(dd.listed.basket))
         display(dd.listed.basket.summary().style.format(
             {"total_return": "{:.1%}", "cagr": "{:.1%}", "level": "{:,.1f}"}, escape="html").hide(axis="index"))
+        display(dd.listed.drawdown.style.format({"current": "{:.0%}", "max_drawdown": "{:.0%}"}, na_rep="not yet",
+                                                escape="html").hide(axis="index"))
+        display(plots.underwater_chart(baskets.drawdown(dd.listed.basket.level.rename(dd.listed.basket.name)),
+                                       dd.listed.note))
+        if dd.listed.signal is not None:
+            display(Markdown("### Market bubble signal\n\n" + signal_sentence(dd.metrics["listed"]["signal"])))
+            display(plots.signal_panel_chart(dd.listed.signal))
+            display(plots.signal_components_chart(dd.listed.signal))
     else:
         display(Markdown(f"**Notice:** {dd.listed.notice}"))  # our own text, with Markdown in it
     if len(dd.listed.members):

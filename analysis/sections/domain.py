@@ -17,14 +17,18 @@ from analysis.landscape import Landscape, landscape
 
 @dataclass(frozen=True)
 class ListedExposure:
-    """Listed companies of one domain and an equal-weight basket of them (``basket`` None and a
-    ``notice`` in words when there is no market data or no listed member)."""
+    """Listed companies of one domain and an equal-weight basket of them from the AI era
+    (``basket`` None and a ``notice`` in words when there is no market data or no listed member),
+    with the basket's market bubble signal over time (``signal``, None when the basket is too
+    short) and the survivorship caveat every basket carries (``note``)."""
 
     domain: str
     members: pd.DataFrame          # ticker, name, segment, priced
     basket: object | None          # analysis.baskets.BasketIndex
     drawdown: pd.DataFrame         # analysis.baskets.drawdown(...).table, or empty
     notice: str
+    signal: object = None          # analysis.bubbles.signal.SignalHistory
+    note: str = ""
 
     @property
     def available(self) -> bool:
@@ -37,13 +41,19 @@ class ListedExposure:
         return self.summary().to_html(index=False)
 
 
-def listed_exposure(universe, domain: str, companies: pd.DataFrame) -> ListedExposure:
+def listed_exposure(universe, domain: str, companies: pd.DataFrame, cache=True) -> ListedExposure:
     """Equal-weight basket of the domain's listed companies, from cached prices only.
 
     Members are the ledger companies of the domain that have a ticker, plus the members of the
-    basket the taxonomy names for the domain (``basket`` in ``data/taxonomy.yaml``).
+    basket the taxonomy names for the domain (``basket`` in ``data/taxonomy.yaml``). The basket
+    starts in the AI era (:data:`analysis.baskets.AI_ERA_START`), each ticker from its own listing
+    (``start_date``), and gets the monthly market bubble signal (:func:`analysis.bubbles.signal.history`,
+    run-up against SPY; ``cache`` as in :func:`analysis.sections.signals.basket_signals`).
     """
     from analysis import baskets
+    from analysis.bubbles import signal as bubble_signal
+    from analysis.bubbles.fitcache import FitCache
+    from analysis.errors import AIBubbleError
 
     basket_id = load_taxonomy()[domain].basket
     rows = [{"ticker": str(t).upper(), "name": n, "segment": "ledger company"}
@@ -59,16 +69,29 @@ def listed_exposure(universe, domain: str, companies: pd.DataFrame) -> ListedExp
     empty = pd.DataFrame()
     if universe is None or not universe.available:
         return ListedExposure(domain, members, None, empty,
-                              "No market data in the cache, so listed exposure is not shown. Run `aibubble fetch` "
-                              "(or the report with offline = False) to fill it.")
+                              "No market data in the cache, so listed exposure, its drawdown and its bubble signals are "
+                              "not shown. Fill the cache with `aibubble fetch` (or the report with offline = False) "
+                              "or `aibubble import-prices FILE ...`, then run the report again.")
     have = members.loc[members["priced"], "ticker"].tolist()
     if not have:
         return ListedExposure(domain, members, None, empty,
                               "No listed company of this domain has cached prices"
                               + ("" if basket_id else " (the domain has no listed pure play)") + ".")
-    basket = baskets.basket_index(universe.prices, have, name=f"{load_taxonomy()[domain].label}: listed basket")
+    prices = baskets.apply_start_dates(universe.prices, universe.tickers)
+    have = [t for t in have if t in set(prices["ticker"].astype(str))]
+    try:
+        basket = baskets.basket_index(prices, have, start=baskets.AI_ERA_START,
+                                      name=f"{load_taxonomy()[domain].label}: listed basket")
+    except AIBubbleError:
+        return ListedExposure(domain, members, None, empty, "No listed company of this domain has cached prices "
+                              f"since {baskets.AI_ERA_START}.")
     dd = baskets.drawdown(basket.level.rename(basket.name)).table
-    return ListedExposure(domain, members, basket, dd, "")
+    history = None
+    if len(basket.level) >= 100:
+        spy = baskets.close_series(universe, load_taxonomy().market_benchmark)
+        history = bubble_signal.history(basket.level, market=spy, name=basket.name,
+                                        cache=FitCache() if cache is True else (cache or None))
+    return ListedExposure(domain, members, basket, dd, "", history, baskets.SURVIVORSHIP_NOTE)
 
 
 @dataclass(frozen=True)
@@ -111,6 +134,7 @@ def deep_dive(data: Ledger, domain: str, lab_financials: pd.DataFrame, universe,
     from noise.
     """
     from analysis import spending
+    from analysis.bubbles import signal as bubble_signal
     from analysis.errors import ParameterError
 
     taxonomy = load_taxonomy()
@@ -151,9 +175,12 @@ def deep_dive(data: Ledger, domain: str, lab_financials: pd.DataFrame, universe,
     }
     if listed.available:
         row = listed.basket.summary().iloc[0]
-        metrics["listed"].update({"total_return": _round(row["total_return"]),
+        metrics["listed"].update({"start": row["start"].isoformat(), "total_return": _round(row["total_return"]),
                                   "max_drawdown": _round(listed.drawdown["max_drawdown"].iloc[0])
                                   if "max_drawdown" in listed.drawdown else None})
+        if listed.signal is not None:
+            dd_row = listed.drawdown.iloc[0].to_dict() if len(listed.drawdown) else None
+            metrics["listed"]["signal"] = bubble_signal.metrics(listed.signal, drawdown=dd_row)
     metrics["freshness"] = {"Funding ledger": f"{data.source}, last round "
                                               f"{data.last_round_date.date().isoformat()}"}
     return DomainDeepDive(domain, label, view, share, pairs, index, multiples, listed, metrics)

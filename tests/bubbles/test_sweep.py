@@ -16,7 +16,7 @@ def _universe() -> tuple[dict[str, pd.Series], pd.Series]:
     idx = pd.bdate_range("2021-01-01", periods=N)
     rng = np.random.default_rng(42)
     t = np.arange(N)
-    dt = N - 1 + 30 - t
+    dt = N - 1 + 10 - t  # tc 10 days after the last price: within 0.1 of every window (published filters)
     bubble = 5 - 0.1 * dt ** 0.5 * (1 + 0.045 * np.cos(9 * np.log(dt))) + rng.normal(0, 0.01, N)
     prices = {
         "BUBL": pd.Series(np.exp(bubble), index=idx),

@@ -32,6 +32,30 @@ def test_bundled_taxonomy_maps_every_segment_to_a_basket_or_none():
     assert t.market_benchmark == "SPY"
 
 
+def test_baskets_are_disjoint_and_hyperscalers_sit_apart_from_chips():
+    """No ticker segment (so no ticker) is in two baskets, so no chart of baskets counts a ticker
+    twice; the hyperscalers are in a different basket from the chip makers; the LLM basket stands
+    only for the LLM side (the LLM segments and the LLM domains), nothing else."""
+    import pandas as pd
+
+    t = load_taxonomy()
+    seen: dict[str, str] = {}
+    for b in t.baskets:
+        for seg in b.ticker_segments:
+            assert seg not in seen, f"ticker segment {seg} in baskets {seen[seg]} and {b.id}"
+            seen[seg] = b.id
+    assert seen["hyperscaler"] != seen["ai_chips"]
+    tickers = pd.read_csv(config.DATASET_FILES["tickers"])
+    members = tickers[~tickers["is_benchmark"]].groupby("segment")["ticker"].apply(set)
+    in_baskets = [tk for seg, b in seen.items() for tk in members.get(seg, set())]
+    assert len(in_baskets) == len(set(in_baskets))
+    llm_basket = t.segment_basket("llm_broad")
+    assert t.segment_basket("llm_narrow") == llm_basket
+    llm_side = {s.id for s in t.llm_segments} | set(t.llm_domains("broad"))
+    assert set(t.basket_segments()[llm_basket]) == llm_side
+    assert t.segment_basket("ai_infrastructure") not in (None, llm_basket)
+
+
 def test_every_id_has_a_display_name_and_unknown_ids_fail():
     t = load_taxonomy()
     ids = list(t.risk_segments()) + [b.id for b in t.baskets] + list(t.ticker_segments)
