@@ -479,6 +479,7 @@ class MarketContext:
     as_of_text: str
     status_table: pd.DataFrame
     universe: object = None
+    problems: tuple[str, ...] = ()   # damaged cache files and skipped rows, named (the banner says so)
 
     @property
     def available(self) -> bool:
@@ -507,9 +508,10 @@ def market_context(as_of: str, offline: bool) -> MarketContext:
     except AIBubbleError as exc:
         return MarketContext(pd.DataFrame(), None, f"No market data: {exc}", "none", pd.DataFrame())
     status = universe.status
+    problems = tuple(getattr(status, "problems", ()))
     if not universe.available:
-        return MarketContext(pd.DataFrame(), None, status.banner, "none", status.summary(), universe)
+        return MarketContext(pd.DataFrame(), None, status.banner, "none", status.summary(), universe, problems)
     last = status.last_date
     return MarketContext(taxonomy_baskets(universe), close_series(universe, load_taxonomy().market_benchmark),
                          status.banner, last.date().isoformat() if last is not None else "none",
-                         status.summary(), universe)
+                         status.summary(), universe, problems)

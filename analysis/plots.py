@@ -142,22 +142,22 @@ def coverage_chart(coverage, source: str = "ledger vs data/market_totals.csv (pu
     return _finish(fig, "How much of each publisher's AI-funding total the ledger covers", source)
 
 
-def full_market_share_chart(coverages: list, allocation: str = "small_round_mix",
-                            source: str = "ledger + published totals; long tail allocated by rule") -> go.Figure:
-    """Estimated full-market LLM share per year (interval across publishers) vs the ledger's share."""
+def full_market_share_chart(full_market, source: str = "ledger scaled to published totals (analysis.share_model)") -> go.Figure:
+    """Estimated full-market LLM share per year with its interval over publishers and tail rules,
+    against the ledger's own share (``full_market``: :class:`analysis.share_model.FullMarketShare`)."""
+    t = full_market.table
+    color = DEFINITION_COLORS.get(full_market.definition, "#b2182b")
     fig = go.Figure()
-    for cov in coverages:
-        fm = cov.full_market[cov.full_market["allocation"] == allocation]
-        color = DEFINITION_COLORS[cov.definition]
-        fig.add_scatter(
-            x=fm["year"].astype(str).tolist(), y=fm["share_mid"].round(4).tolist(), mode="markers",
-            name=f"{cov.definition}: full market (publisher range)", marker=dict(color=color, size=9),
-            error_y=dict(type="data", symmetric=False, array=(fm["share_high"] - fm["share_mid"]).round(4).tolist(),
-                         arrayminus=(fm["share_mid"] - fm["share_low"]).round(4).tolist()),
-            hovertemplate="%{y:.1%}")
-        fig.add_scatter(x=fm["year"].astype(str).tolist(), y=fm["ledger_share"].round(4).tolist(), mode="lines",
-                        name=f"{cov.definition}: ledger only", line=dict(color=color, dash="dot"),
-                        hovertemplate="%{y:.1%}")
+    x = t["year"].astype(str).tolist()
+    fig.add_scatter(x=x, y=t["share_mid"].round(4).tolist(), mode="markers",
+                    name=f"{full_market.definition}: full market (interval: publishers x tail rules)",
+                    marker=dict(color=color, size=9),
+                    error_y=dict(type="data", symmetric=False, array=(t["share_high"] - t["share_mid"]).round(4).tolist(),
+                                 arrayminus=(t["share_mid"] - t["share_low"]).round(4).tolist()),
+                    hovertemplate="%{y:.1%}")
+    fig.add_scatter(x=x, y=t["ledger_share"].round(4).tolist(), mode="lines",
+                    name=f"{full_market.definition}: ledger only", line=dict(color=color, dash="dot"),
+                    hovertemplate="%{y:.1%}")
     fig.update_yaxes(title_text="LLM share of AI funding (%)", tickformat=".0%", range=[0, 1])
     fig.update_xaxes(title_text="Year", type="category")
     return _finish(fig, "LLM share: ledger vs estimated full market", source)
@@ -250,8 +250,9 @@ def multiples_chart(multiples, source: str = "ledger valuations / data/lab_finan
 PILLAR_COLORS = {"private": "#b2182b", "public": "#2166ac", "spending": "#8c6d31"}
 
 
-def risk_scores_chart(scores, source: str = "analysis.risk composite (weights in the methodology)") -> go.Figure:
-    """Latest 0-100 score per segment, stacked by pillar contribution."""
+def risk_scores_chart(scores, source: str = "analysis.risk (anchors and weights in the methodology)") -> go.Figure:
+    """Latest 0-100 score per segment, stacked by pillar contribution, with the 90% bootstrap
+    interval as whiskers."""
     latest = scores.latest().dropna(subset=["score"])
     contrib = scores.contributions.merge(latest[["date", "segment"]], on=["date", "segment"])
     by_pillar = contrib.groupby(["segment", "pillar"])["contribution"].sum().unstack(fill_value=0.0)
@@ -264,10 +265,19 @@ def risk_scores_chart(scores, source: str = "analysis.risk composite (weights in
             fig.add_bar(y=names, x=by_pillar[pillar].round(1).tolist(), orientation="h", name=f"{pillar} markets"
                         if pillar != "spending" else "spending", marker_color=PILLAR_COLORS[pillar],
                         hovertemplate="%{x:.1f} points")
+    ordered = latest.set_index("segment").reindex(order)
+    if ordered[["low", "high"]].notna().any().any():
+        fig.add_scatter(y=names, x=ordered["score"].round(1).tolist(), mode="markers", name="90% interval",
+                        marker=dict(color="#222", size=6),
+                        error_x=dict(type="data", symmetric=False,
+                                     array=(ordered["high"] - ordered["score"]).clip(lower=0).round(1).tolist(),
+                                     arrayminus=(ordered["score"] - ordered["low"]).clip(lower=0).round(1).tolist(),
+                                     color="#222", thickness=1.2),
+                        hovertemplate="%{x:.1f}")
     fig.update_layout(barmode="stack", hovermode="closest")
     fig.update_xaxes(title_text="Bubble-risk score (0-100 points)", range=[0, 100])
     fig.update_yaxes(title_text="Segment")
-    return _finish(fig, "Bubble-risk score by segment and where it comes from", source)
+    return _finish(fig, "Bubble-risk score by segment, where it comes from, and its 90% interval", source)
 
 
 def score_history_chart(scores, segments: list[str] | None = None,

@@ -274,9 +274,12 @@ class Scorecard:
 
         out: dict = {}
         for r in self.table.to_dict("records"):
+            interval = r["interval"] if isinstance(r["interval"], (tuple, list)) else None
             out.setdefault(r["yardstick"], {})[r["group"]] = {
-                "value": num(r["value"]), "interval": None if r["interval"] is None else [num(v) for v in r["interval"]],
-                "band": r["band"], "firm": bool(r["firm"]), "n": r["n"], "note": r["note"], "source": r["source"]}
+                "value": num(r["value"]), "interval": None if interval is None else [num(v) for v in interval],
+                "band": r["band"] if isinstance(r["band"], str) else None, "firm": bool(r["firm"]),
+                "n": None if r["n"] is None or pd.isna(r["n"]) else int(r["n"]), "note": r["note"],
+                "source": r["source"]}
         cuts = {}
         for y, (el, ex) in self.cutoffs.items():
             cuts[y] = {"elevated": None if el is None else {"value": num(el[0]), "reference": el[1], "text": el[2]},

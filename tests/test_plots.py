@@ -28,9 +28,9 @@ def inputs():
     dates = pd.bdate_range("2022-01-03", periods=700)
     levels = pd.DataFrame({"llm_exposed": 100 * np.exp(np.cumsum(rng.normal(0.001, 0.01, 700))),
                            "ai_drug_discovery": 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 700)))}, index=dates)
-    raw = pd.DataFrame([{"date": pd.Timestamp(d), "segment": seg, "indicator": "near_peak", "raw": v}
-                        for d in ("2024-03-31", "2024-06-30") for seg, v in (("llm_broad", -0.1), ("biology", -0.3))])
-    scores = risk.score_history(raw, min_coverage=0.0)
+    raw = pd.DataFrame([{"date": pd.Timestamp(d), "segment": seg, "indicator": "market_signal", "raw": v}
+                        for d in ("2024-03-31", "2024-06-30") for seg, v in (("llm_broad", 0.9), ("biology", 0.3))])
+    scores = risk.score_history(raw)
     channels = stress.return_channels(levels, "llm_exposed")
     conf = lppls.confidence(levels["llm_exposed"], end_dates=[dates[-1]], windows=(250, 200, 150))
     history = bubble_signal.history(levels["llm_exposed"].rename("llm_exposed"), market=levels["ai_drug_discovery"],
@@ -60,7 +60,8 @@ def _builders(x):
         "llm_share": lambda: plots.llm_share_chart([spending.llm_share(x["yearly"], "broad", 0.5)]),
         "share_model": lambda: plots.share_model_chart(model),
         "coverage": lambda: plots.coverage_chart(cov),
-        "full_market": lambda: plots.full_market_share_chart([cov]),
+        "full_market": lambda: plots.full_market_share_chart(
+            __import__("analysis.share_model", fromlist=["x"]).full_market_share(x["data"].rounds, x["totals"])),
         "concentration": lambda: plots.concentration_chart(
             spending.concentration(x["data"].rounds, x["data"].investors, "broad")),
         "capex_vs_funding": lambda: plots.capex_vs_funding_chart(

@@ -1,5 +1,10 @@
 """The bubble-risk briefing (``notebooks/briefings/bubble-risk.ipynb``): every section built from
-the notebook's validated parameters, and the metrics that go to ``metrics.json``."""
+the notebook's validated parameters, and the metrics that go to ``metrics.json``.
+
+The answer comes first: the verdict (from the scorecard and the claim tests), the numbers a
+portfolio manager looks for first and the scorecard; then the scores, the claims, the money, the
+market signals, the stress test and the back-test.
+"""
 
 from __future__ import annotations
 
@@ -25,14 +30,20 @@ class Briefing:
     market: MarketContext
     funding: FundingByDomain        # at the chosen period, for the funding chart
     shares: tuple[LLMShare, ...]    # yearly LLM share under each definition
-    spending: Section
+    verdict: Section
     risk: Section
+    thesis: Section
+    spending: Section
+    money: Section
+    signals: Section
+    stress: Section
     backtest: Section
     metrics: dict
 
     def summary(self) -> pd.DataFrame:
         return pd.DataFrame([{"as_of": self.as_of, "definition": self.definition, "rounds": len(self.data.rounds),
-                              "market_data": self.market.available}])
+                              "market_data": self.market.available,
+                              "verdict": self.metrics["verdict"]["label"]}])
 
     def _repr_html_(self) -> str:
         return self.summary().to_html(index=False)
@@ -44,16 +55,24 @@ def build(*, as_of: str, ledger: str, period: str, definition: str, infra_llm_sh
     """Build the briefing from the notebook's validated parameters (``analysis.params.validate``;
     their defaults live in the notebook's parameters cell only)."""
     from analysis import baskets, spending
+    from analysis.bubbles import signal as S
     from analysis.data.ledger import load_dataset, load_ledger
+    from analysis.data.taxonomy import load_taxonomy
     from analysis.errors import ParameterError
     from analysis.sections.backtest import backtest_section
-    from analysis.sections.funding import funding_metrics
+    from analysis.sections.funding import funding_metrics, money_section
     from analysis.sections.risk import risk_section
+    from analysis.sections.signals import signals_section
     from analysis.sections.spending import spending_section
+    from analysis.sections.stress import stress_section
+    from analysis.sections.thesis import thesis_section
+    from analysis.sections.verdict import verdict_section
     from analysis.thesis import load_models
 
     data = load_ledger(ledger or None, as_of=as_of)
     lab = load_dataset("lab_financials")
+    totals = load_dataset("market_totals")
+    relationships = load_dataset("relationships")
     start = f"{start_year}-01-01"
     try:
         funding = spending.funding_by_domain(data.rounds, period, start=start, end=as_of)
@@ -64,19 +83,38 @@ def build(*, as_of: str, ledger: str, period: str, definition: str, infra_llm_sh
     shares = tuple(spending.llm_share(yearly, d, infra_llm_share=infra_llm_share) for d in DEFINITIONS)
     capex = spending.capex_flows(load_dataset("hyperscaler_financials"), capex_llm_share)
     spend = spending_section(data, as_of=as_of, start_year=start_year, definition=definition,
-                             infra_llm_share=infra_llm_share, capex=capex,
-                             market_totals=load_dataset("market_totals"))
+                             infra_llm_share=infra_llm_share, capex=capex, market_totals=totals)
+    money = money_section(data, as_of=as_of, start_year=start_year)
     market = baskets.market_context(as_of, offline=offline)
-    risk = risk_section(data, as_of=as_of, definition=definition, lab_financials=lab, capex=capex, market=market,
-                        models=load_models(), risk_weights=risk_weights,
-                        llm_valuation_haircut=llm_valuation_haircut, llm_funding_drop=llm_funding_drop,
-                        capex_cut=capex_cut)
+    llm_basket = load_taxonomy().segment_basket("llm_broad")
+    signals = signals_section(market, trust_basket=llm_basket)
+    histories = signals.model.histories if signals.model is not None else {}
+    drawdowns = {k: {"current": v["drawdown"]["current"], "as_of": v["as_of"]}
+                 for k, v in signals.metrics.get("baskets", {}).items() if v["drawdown"]["current"] is not None}
+    risk = risk_section(data, as_of=as_of, definition=definition, lab_financials=lab, capex=capex, signals=histories,
+                        risk_weights=risk_weights, relationships=relationships)
+    thesis = thesis_section(data, as_of=as_of, lab_financials=lab, market=market, models=load_models())
+    stress = stress_section(data, as_of=as_of, capex=capex, market=market,
+                            llm_valuation_haircut=llm_valuation_haircut, llm_funding_drop=llm_funding_drop,
+                            capex_cut=capex_cut)
+    verdict = verdict_section(data, as_of=as_of, lab_financials=lab, market_totals=totals, capex=capex,
+                              references=load_dataset("reference_points"), claims=thesis.metrics["thesis"],
+                              signals=histories, drawdowns=drawdowns, signal_high=S.HIGH if histories else None,
+                              prices_as_of=market.as_of_text if market.available else None,
+                              infra_llm_share=infra_llm_share)
     backtest = backtest_section()
     metrics = funding_metrics(data, yearly, list(shares))
+    metrics.update(verdict.metrics)
     metrics.update(risk.metrics)
+    metrics.update(thesis.metrics)
+    metrics.update(stress.metrics)
+    metrics["money"] = money.metrics
     metrics["spending"] = spend.metrics
+    metrics["market_signals"] = signals.metrics
     metrics["backtest"] = backtest.metrics
     metrics["freshness"] = {"Funding ledger": f"{data.source}, last round {metrics['ledger']['last_round_date']}",
                             "Market data": market.banner}
-    metrics["banners"] = [] if market.available and "stale" not in market.banner else [market.banner]
-    return Briefing(as_of, definition, data, market, funding, shares, spend, risk, backtest, metrics)
+    metrics["banners"] = [] if market.available and "stale" not in market.banner and not market.problems \
+        else [market.banner]
+    return Briefing(as_of, definition, data, market, funding, shares, verdict, risk, thesis, spend, money, signals,
+                    stress, backtest, metrics)

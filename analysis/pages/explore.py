@@ -66,43 +66,38 @@ def show_risk(scores, stress_result) -> None:
     """Display risk scores (chart and table) and the stress test for one set of weights/shocks."""
     from IPython.display import display
 
-    from analysis.display import label
     from analysis.plots import risk_scores_chart, stress_chart
+    from analysis.sections.risk import scores_table
 
     display(risk_scores_chart(scores))
-    table = scores.latest()[["segment", "score", "change", "indicators_used", "coverage"]]
-    display(table.assign(segment=table["segment"].map(label)).style.format(
-        {"score": "{:.1f}", "change": "{:+.1f}", "coverage": "{:.0%}"}, na_rep="n/a", escape="html").hide(axis="index"))
+    display(scores_table(scores).style.format(precision=1, na_rep="n/a", escape="html").hide(axis="index"))
     if stress_result is not None and len(stress_result.outcomes):
         display(stress_chart(stress_result))
 
 
 def risk_controls(raw, channels, weights: dict, haircut: float, funding_drop: float, capex_cut: float):
     """Sliders for the pillar weights and the three stress shocks; every change re-scores and
-    re-runs the stress test through :func:`show_risk`."""
+    re-runs the stress test through :func:`show_risk` (intervals are not recomputed live)."""
     import ipywidgets as widgets
     from IPython.display import clear_output, display
 
     from analysis import risk, stress
 
-    base = risk.validate_weights(weights)
-    pillar_total = {pl: sum(w for k, w in base.items() if risk.PILLARS[k] == pl) for pl in ("private", "public", "spending")}
-    sliders = {pl: widgets.FloatSlider(value=round(v, 3), min=0, max=1, step=0.05, description=f"{pl} weight")
-               for pl, v in pillar_total.items()}
+    sliders = {pl: widgets.FloatSlider(value=w, min=0, max=1, step=0.05, description=f"{pl} weight")
+               for pl, w in risk.PILLAR_WEIGHTS.items()}
     shocks = {"haircut": widgets.FloatSlider(value=haircut, min=0, max=0.95, step=0.05, description="LLM haircut"),
               "funding": widgets.FloatSlider(value=funding_drop, min=0, max=0.95, step=0.05, description="LLM funding"),
               "capex": widgets.FloatSlider(value=capex_cut, min=0, max=0.95, step=0.05, description="Capex cut")}
     out = widgets.Output()
 
     def refresh(_=None):
-        scaled = {k: (w / pillar_total[risk.PILLARS[k]] * sliders[risk.PILLARS[k]].value
-                      if pillar_total[risk.PILLARS[k]] else 0.0) for k, w in base.items()}
+        pillars = {pl: s.value for pl, s in sliders.items()}
         with out:
             clear_output(wait=True)
-            if sum(scaled.values()) <= 0:
-                print("All weights are zero.")
+            if sum(pillars.values()) <= 0:
+                print("All pillar weights are zero.")
                 return
-            show_risk(risk.score_history(raw, scaled),
+            show_risk(risk.score_history(raw, weights or None, pillars),
                       stress.stress_test(channels, shocks["haircut"].value, shocks["funding"].value,
                                          shocks["capex"].value))
 

@@ -45,18 +45,65 @@ def funding_headline(metrics: dict, definition: str) -> str:
 
 
 def largest_recent_rounds(data: Ledger, as_of: str, n: int = 10, months: int = 12) -> pd.DataFrame:
-    """The largest disclosed rounds of the last ``months`` before ``as_of`` (names shown as given;
-    the notebook displays them through an escaping formatter)."""
+    """The largest disclosed rounds of the last ``months`` before ``as_of``, with their money
+    type and the tier of the page each figure was read from (names shown as given; the notebook
+    displays them through an escaping formatter)."""
+    from analysis.data.ledger import load_dataset
     from analysis.display import label
 
     end = min(pd.Timestamp(as_of), data.last_round_date)
     r = data.rounds[(data.rounds["announced_on"] > end - pd.DateOffset(months=months))
                     & (data.rounds["announced_on"] <= end)].dropna(subset=["raised_amount_usd"])
     top = r.nlargest(n, "raised_amount_usd")
+    tiers = load_dataset("publishers").set_index("publisher")["tier"]
+    tier_words = {"primary": "primary", "tier1": "tier 1", "secondary": "secondary (no better page found)"}
     return pd.DataFrame({
-        "date": top["announced_on"].dt.date.astype(str), "company": top["org_name"],
-        "domain": top["effective_domain"].map(label), "round": top["investment_type"],
-        "amount (USD bn)": (top["raised_amount_usd"] / 1e9).round(2),
-        "post-money (USD bn)": (top["post_money_valuation_usd"] / 1e9).round(1),
-        "lead investors": top["lead_investors"].fillna(""), "source": top["source_publisher"],
+        "Date": top["announced_on"].dt.date.astype(str), "Company": top["org_name"],
+        "Domain": top["effective_domain"].map(label),
+        "Money": top["money_type"].str.replace("_", " ") if "money_type" in top else "",
+        "Amount (USD bn)": (top["raised_amount_usd"] / 1e9).round(2),
+        "Post-money (USD bn)": (top["post_money_valuation_usd"] / 1e9).round(1),
+        "Lead investors": top["lead_investors"].fillna(""), "Source": top["source_publisher"],
+        "Source tier": top["source_publisher"].map(tiers).map(tier_words).fillna("unclassified"),
     }).reset_index(drop=True)
+
+
+def money_section(data: Ledger, *, as_of: str, start_year: int):
+    """Which money the ledger counts: dollars by money type with commitments beside the headline,
+    deal counts and median sizes by stage and region, down and flat rounds, and the source tiers
+    of the money that matters."""
+    from analysis import deals
+    from analysis.data.ledger import load_dataset
+    from analysis.sections import Section
+
+    rounds = data.rounds[(data.rounds["announced_on"] >= pd.Timestamp(f"{start_year}-01-01"))
+                         & (data.rounds["announced_on"] <= pd.Timestamp(as_of))]
+    by_type = deals.money_by_type(rounds, "year").table
+    stage = deals.deal_table(rounds, "stage", "year").table
+    region = deals.deal_table(rounds, "region", "year").table
+    down = deals.down_rounds(rounds)
+    tiers = source_tiers(rounds, load_dataset("publishers"))
+    metrics = {
+        "new_money_usd_by_year": {str(p): float(v) for p, v in by_type["new_money_usd"].items()},
+        "commitments_usd_by_year": {str(p): float(v) for p, v in by_type["commitments_usd"].items()},
+        "down_or_flat_rounds": int((down["kind"] != "up").sum()) if len(down) else 0,
+        "priced_follow_ons": int(len(down)),
+        "billion_rounds": tiers,
+    }
+    tables = {"by_type": by_type, "stage": stage, "region": region, "down": down}
+    text = (f"Of the ledger's {tiers['rounds']} rounds of $1bn or more, {tiers['primary_or_tier1']} cite a primary "
+            f"or tier-1 page ({pct(tiers['share'])}); the others are marked in the tables. "
+            f"{metrics['down_or_flat_rounds']} of {metrics['priced_follow_ons']} follow-on priced rounds were flat or down.")
+    return Section(metrics, text, {}, tables)
+
+
+def source_tiers(rounds: pd.DataFrame, publishers: pd.DataFrame) -> dict:
+    """How many rounds of $1bn or more (a split round counted once, at its announcement) cite a
+    primary or tier-1 publisher."""
+    tier = rounds["source_publisher"].map(publishers.set_index("publisher")["tier"])
+    big = rounds.assign(tier=tier).sort_values("announced_on").groupby("round_base").agg(
+        total=("raised_amount_usd", lambda s: s.sum(min_count=1)), tier=("tier", "first"))
+    big = big[big["total"] >= 1e9]
+    good = int(big["tier"].isin(["primary", "tier1"]).sum())
+    return {"rounds": int(len(big)), "primary_or_tier1": good,
+            "share": round(good / len(big), 4) if len(big) else None}

@@ -116,7 +116,7 @@ def spending_section(data: Ledger, *, as_of: str, start_year: int, definition: s
     metrics = spending_metrics(outlook, coverages, conc, capex,
                                funding_metrics(data, yearly, shares)["llm_share_by_year"])
     figures = {
-        "full_market": plots.full_market_share_chart([coverages[definition]]),
+        "full_market": plots.full_market_share_chart(outlook.full_market),
         "capex": plots.capex_vs_funding_chart(capex, quarterly, spending.llm_share(quarterly, definition, infra_llm_share)),
     }
     return Section(metrics, spending_headline(metrics), figures, model=outlook)

@@ -45,35 +45,38 @@ def _phrase(y: str, r: dict, cutoffs: dict) -> str:
     name = BY_ID[y].label.lower()
     cut = cutoffs.get(y, {})
     line = cut.get("extreme") if r["band"] == "extreme" else cut.get("elevated")
-    ref = f"; {line['text']}: {fmt(y, line['value'])}" if line and r["band"] != "normal" else ""
-    return f"{name} {fmt(y, r['value'])}{_interval(y, r['interval'])}, {r['band']}{ref}"
+    iv = f" ({fmt(y, r['interval'][0])} to {fmt(y, r['interval'][1])})" if r["interval"] else ""
+    ref = f" vs {fmt(y, line['value'])} for {line['text']}" if line and r["band"] != "normal" else ""
+    firm = ", firm" if r["firm"] else ""
+    return f"{name} {fmt(y, r['value'])}{iv}: {r['band']}{firm}{ref}"
 
 
 def verdict_headline(m: dict) -> str:
-    """The verdict paragraph, built only from the ``verdict`` and ``scorecard`` metrics."""
+    """The verdict in a sentence and three bullets (each side's reading with the yardsticks behind
+    it; what would change it), built only from the ``verdict`` and ``scorecard`` metrics.
+    Intervals are 90%; a band is firm when the whole interval lies in it."""
     from analysis.verdict import LABEL_TEXT
 
     v, card = m["verdict"], m["scorecard"]
     rows, cutoffs = card["rows"], card["cutoffs"]
-    parts = [f"**Verdict: {LABEL_TEXT[v['label']]}** (confidence {v['confidence']})."]
-    for side, group, name in (("llm", "llm_broad", "The LLM side (broad definition)"),
-                              ("non_llm", "non_llm", "Non-LLM AI")):
+    lines = [f"**Verdict: {LABEL_TEXT[v['label']]}** (confidence: {v['confidence']}; intervals are 90%)."]
+    for side, group, name in (("llm", "llm_broad", "LLMs (broad definition)"), ("non_llm", "non_llm", "Non-LLM AI")):
         reading = v["sides"][side]["reading"]
         shown = [(y, rows[y][group]) for y in ("valuation_to_revenue", "funding_growth", "capex_to_revenue",
                                                 "market_signal") if group in rows.get(y, {})
                  and rows[y][group]["value"] is not None and rows[y][group]["band"] is not None]
         detail = "; ".join(_phrase(y, r, cutoffs) for y, r in shown)
-        parts.append(f"{name} {SIDE_WORDS[reading]}" + (f": {detail}." if detail else "."))
+        lines.append(f"* **{name} {SIDE_WORDS[reading]}**" + (f": {detail}." if detail else "."))
     if v["sides"].get("lowered_by"):
-        parts.append("Confidence lowered: " + ", ".join(v["sides"]["lowered_by"]) + ".")
+        lines.append("* Confidence lowered: " + ", ".join(v["sides"]["lowered_by"]) + ".")
     changes = []
     for w in v["would_change"][:2]:
-        side = "LLM" if w["side"] == "llm" else "non-LLM AI"
-        changes.append(f"{side}'s {w['yardstick'].replace('_', ' ')} {w['change']} {fmt(w['yardstick'], w['threshold'])} "
+        side = "LLMs'" if w["side"] == "llm" else "non-LLM AI's"
+        changes.append(f"{side} {w['yardstick'].replace('_', ' ')} {w['change']} {fmt(w['yardstick'], w['threshold'])} "
                        f"(now {fmt(w['yardstick'], w['now'])})")
     if changes:
-        parts.append("What would change it: " + "; or ".join(changes) + ".")
-    return " ".join(parts)
+        lines.append("* **What would change it:** " + "; or ".join(changes) + ".")
+    return "\n".join(lines)
 
 
 def pm_numbers(m: dict) -> pd.DataFrame:

@@ -11,7 +11,8 @@ from tests.sections.textcheck import assert_numbers_come_from
 
 
 def test_text_check_fails_on_a_number_not_in_metrics():
-    metrics = {"risk_scores": {"llm_broad": {"score": 44.5, "change": -0.4, "as_of": "2026-06-23", "coverage": 0.9}}}
+    metrics = {"risk_scores": {"llm_broad": {"score": 44.5, "change": -0.4, "change_since": "2026-03-31",
+                                             "interval": [40.1, 47.5], "as_of": "2026-06-23"}}}
     assert_numbers_come_from(risk_headline(metrics, "broad"), metrics)
     with pytest.raises(AssertionError):
         assert_numbers_come_from("The score is 51.3 out of 100.", metrics)
@@ -19,9 +20,9 @@ def test_text_check_fails_on_a_number_not_in_metrics():
 
 def test_risk_headline_names_segments_by_their_display_names():
     metrics = {"risk_scores": {
-        "llm_broad": {"score": 44.5, "change": None, "as_of": "2026-06-23", "coverage": 0.9},
-        "autonomous_vehicles": {"score": 71.7, "change": 2.0, "as_of": "2026-06-23", "coverage": 0.9},
-        "biology": {"score": 40.0, "change": 1.0, "as_of": "2026-06-23", "coverage": 0.9}}}
+        "llm_broad": {"score": 44.5, "change": None, "as_of": "2026-06-23", "interval": None},
+        "autonomous_vehicles": {"score": 71.7, "change": 2.0, "as_of": "2026-06-23", "interval": [60.2, 75.0]},
+        "biology": {"score": 40.0, "change": 1.0, "as_of": "2026-06-23", "interval": None}}}
     from analysis.sections.risk import others_summary
 
     metrics["risk_summary"] = others_summary(metrics["risk_scores"])
