@@ -499,7 +499,7 @@ def log_levels(s: pd.Series) -> pd.Series:
 
 def score_changes(metrics: dict, as_of: str):
     """Risk scores and headline shares now against the previous run of this job (history.csv)."""
-    from analysis.reporting.batch import change_since_last_run
+    from analysis.reporting.history import change_since_last_run
 
     changes = change_since_last_run(metrics, as_of, changed_only=False)
     table = changes.table

@@ -21,7 +21,7 @@ import pytest
 from yfinance.exceptions import YFRateLimitError
 
 from analysis.data import market as M
-from analysis.data import market_cli
+from analysis.cli import market as market_cli
 from analysis.errors import MarketDataError
 
 TODAY = pd.Timestamp.today().normalize()

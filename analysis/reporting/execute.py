@@ -7,7 +7,6 @@ everything is built in a staging folder and only moved into place once it is com
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -17,20 +16,18 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import nbformat
 import papermill
-from filelock import FileLock, Timeout
 
 from analysis import config
-from analysis.errors import NotebookExecutionError, ReportsBusyError
+from analysis.errors import NotebookExecutionError
 from analysis.files import atomic_write_text
 from analysis.reporting.export import export_html
 from analysis.reporting.index import write_index
+from analysis.reporting.jobs import PATH_PARAMETERS, display_parameters
 from analysis.reporting.metrics import collect_metrics
-
-PATH_PARAMETERS = ("ledger",)
+from analysis.reporting.store import clean_stale, publish_lock, run_lock
 
 
 @dataclass(frozen=True)
@@ -65,68 +62,7 @@ def scrub_paths(text: str) -> str:
     return text
 
 
-def display_parameters(params: dict) -> dict:
-    """Parameters as a report may show them: path values reduced to repo-relative names."""
-    return {k: (config.display_path(v) if k in PATH_PARAMETERS and v else v) for k, v in params.items()}
-
-
-
-def publish_lock(reports_root: Path) -> FileLock:
-    """The short lock held while files are moved into place and the index is rebuilt."""
-    return FileLock(str(Path(reports_root) / ".publish.lock"))
-
-
-@contextlib.contextmanager
-def run_lock(reports_root: Path, wait: bool = True, on_wait: Callable[[str], None] | None = None,
-             what: str = "aibubble report") -> Iterator[None]:
-    """Hold the reports folder for a whole run, so two runs never interleave.
-
-    ``aibubble report`` and ``aibubble run`` both take it. When it is held: wait (``on_wait`` is
-    told who holds it) or raise :class:`ReportsBusyError`. The lock is an OS file lock, so a run
-    killed with SIGKILL releases it; what such a run left behind is removed by
-    :func:`clean_stale` in the next one.
-    """
-    root = Path(reports_root)
-    root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(root / ".run.lock"))
-    info = root / ".run.lock.info"
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        try:
-            holder = info.read_text(encoding="utf-8").strip()
-        except OSError:
-            holder = "unknown process"
-        if not wait:
-            raise ReportsBusyError(f"{root.name}/ is busy: another run holds it ({holder}); not waiting (--no-wait)") from None
-        if on_wait:
-            on_wait(holder)
-        lock.acquire()
-    try:
-        started = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-        atomic_write_text(info, f"pid {os.getpid()}, {what}, since {started}")
-        yield
-    finally:
-        info.unlink(missing_ok=True)
-        lock.release()
-
-
-def clean_stale(reports_root: Path) -> list[str]:
-    """Remove what killed runs left: staging and trash folders, temp files. Call only while
-    holding :func:`run_lock` (then no live run owns any of them). Returns the removed names."""
-    root = Path(reports_root)
-    removed = []
-    for path in list(root.glob(".staging-*")) + list(root.glob(".trash-*")):
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path.name)
-    for folder in [root, *[p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]]:
-        for tmp in folder.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp.name)
-    return removed
-
-
-def _failed_cell(nb) -> tuple[int | None, str]:
+def failed_cell(nb) -> tuple[int | None, str]:
     """The 1-based index (among the notebook's own code cells) of the cell that failed or was
     running, and the error text. The cell papermill injects is not counted, so the number
     matches what the author sees in the source notebook."""
@@ -262,7 +198,7 @@ def _keep_failed(executed_path: Path, reports_root: Path, as_of: str, job: str,
     kept = failed_dir / f"{as_of}-{job}-{stamp}.ipynb"
     if executed_path.exists():
         nb = nbformat.read(executed_path, as_version=4)
-        cell, error = _failed_cell(nb)
+        cell, error = failed_cell(nb)
         os.replace(executed_path, kept)
         where = f"cell {cell}" if cell else "the notebook"
     else:

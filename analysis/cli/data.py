@@ -1,9 +1,8 @@
-"""``aibubble import crunchbase|pitchbook``: thin CLI handlers over :mod:`analysis.data.importers`.
+"""``aibubble validate`` and ``aibubble import crunchbase|pitchbook``: thin handlers over
+:mod:`analysis.data.ledger` and :mod:`analysis.data.importers`.
 
-``add_import_parser(subparsers)`` registers the ``import`` command on the main parser; the
-handlers print the import summary and return 0, and let :class:`~analysis.errors.AIBubbleError`
-propagate so the CLI prints them as one line each with a non-zero exit code.
-``python -m analysis.data.import_cli crunchbase ...`` runs the same handlers standalone.
+The handlers print their summary and return 0, and let :class:`~analysis.errors.AIBubbleError`
+propagate so :func:`analysis.cli.app.dispatch` prints them as one line each with a non-zero exit code.
 """
 
 from __future__ import annotations
@@ -100,19 +99,40 @@ def add_import_parser(subparsers) -> argparse.ArgumentParser:
     return imp
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point with the same error handling as ``aibubble``."""
-    parser = argparse.ArgumentParser(prog="aibubble-import", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    add_import_parser(parser.add_subparsers(dest="command", required=True))
-    # Allow both "crunchbase ..." and "import crunchbase ..." standalone.
-    argv = list(sys.argv[1:] if argv is None else argv)
-    sources = [i for i, a in enumerate(argv) if a in ("crunchbase", "pitchbook")]
-    if sources and "import" not in argv[:sources[0]]:
-        argv.insert(sources[0], "import")
-    from analysis.cli import dispatch  # at call time: the main CLI imports this module
+def cmd_validate(args: argparse.Namespace) -> int:
+    from analysis.data.ledger import guess_dataset, validate_files
 
-    return dispatch(parser.parse_args(argv))
+    # Files are checked in groups of at most one per dataset (the cross-file rules pair a ledger
+    # with its companies), so two ledgers given together are both checked, each on its own.
+    groups: list[dict[str, Path]] = []
+    if args.files:
+        for name in args.files:
+            path = Path(name)
+            dataset = args.dataset or guess_dataset(path)
+            if dataset is None:
+                raise AIBubbleError(f"{path.name}: cannot tell which dataset this is; pass --dataset")
+            group = next((g for g in groups if dataset not in g), None)
+            if group is None:
+                group = {}
+                groups.append(group)
+            group[dataset] = path
+    else:
+        groups.append(dict(config.DATASET_FILES))
+    problems = [problem for group in groups for problem in validate_files(group)]
+    for problem in problems:
+        print(problem)
+    checked = ", ".join(config.display_path(p) for group in groups for p in group.values())
+    if problems:
+        print(f"{len(problems)} problem(s) in {checked}", file=sys.stderr)
+        return 1
+    print(f"ok: {checked}")
+    return 0
 
-if __name__ == "__main__":
-    sys.exit(main())
+
+def add_validate_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``validate``: the curated datasets, or the given files."""
+    validate = subparsers.add_parser("validate", help="validate the curated datasets or given files")
+    validate.add_argument("files", nargs="*", help="CSV files (default: all bundled datasets)")
+    validate.add_argument("--dataset", help="schema to use for the files (default: from the name)")
+    validate.set_defaults(func=cmd_validate)
+    return validate
