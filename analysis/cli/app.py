@@ -10,9 +10,10 @@ import argparse
 import sys
 
 from analysis.cli import data, market, reports
-from analysis.errors import AIBubbleError, DataValidationError
+from analysis.errors import AIBubbleError, DataValidationError, os_error_message
 
 EXIT_INTERRUPTED = 130
+EXIT_OS_ERROR = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +49,11 @@ def dispatch(args: argparse.Namespace) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # read-only, not a folder, disk full, permissions: the path and the fix
+        if args.debug:
+            raise
+        print(f"error: {os_error_message(exc)}", file=sys.stderr)
+        return EXIT_OS_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -41,6 +41,7 @@ def cmd_crunchbase(args: argparse.Namespace) -> int:
     """Import a Crunchbase bulk export (funding_rounds.csv + organizations.csv)."""
     from analysis.data.importers import import_crunchbase
 
+    _check_outputs(args)
     _use_system_allocator()
 
     result = import_crunchbase(args.funding_rounds, args.organizations, investors=args.investors,
@@ -52,10 +53,20 @@ def cmd_pitchbook(args: argparse.Namespace) -> int:
     """Import a PitchBook deals export."""
     from analysis.data.importers import import_pitchbook
 
+    _check_outputs(args)
     _use_system_allocator()
 
     result = import_pitchbook(args.deals, deal_size_unit=args.deal_size_unit, ai_filter=args.ai_filter)
     return _write(result, args)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse two outputs that are one file (``--out x.csv --report x.csv``, or the same file by
+    another path or link): the second write would silently replace the first."""
+    from analysis.errors import OutputPathError
+
+    if args.report and Path(args.report).resolve() == Path(args.out).resolve():
+        raise OutputPathError(f"--report {args.report}: the same file as --out; choose another name for one of them")
 
 
 def _write(result, args: argparse.Namespace) -> int:

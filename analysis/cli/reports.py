@@ -12,7 +12,7 @@ from analysis import config
 
 def cmd_report(args: argparse.Namespace) -> int:
     from analysis import params as P
-    from analysis.errors import NotebookExecutionError, ParameterError
+    from analysis.errors import NotebookExecutionError, OutputError, ParameterError
     from analysis.reporting.jobs import BatchConfig, report_job
     from analysis.reporting.progress import QuietProgress
     from analysis.reporting.runner import run_batch
@@ -33,9 +33,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     as_of = job.parameters.get("as_of") or P.VALIDATORS["as_of"]("")
     root = Path(args.out) if args.out else config.reports_dir()
     batch = BatchConfig(None, as_of, (job,), command=f"aibubble report {job.name}")
-    result = run_batch(batch, root, progress=QuietProgress()).results[0]
+    result = run_batch(batch, root, wait=not args.no_wait, progress=QuietProgress()).results[0]
     if not result.ok:
-        raise NotebookExecutionError(result.error)
+        raise (OutputError if result.exit_code == OutputError.exit_code else NotebookExecutionError)(result.error)
     html = root / result.report
     inside_repo = html.resolve().is_relative_to(config.ROOT)
     print(f"wrote {config.display_path(html) if inside_repo else html} "
@@ -47,15 +47,18 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``report``: the bubble-risk briefing (or ``--notebook``) into ``reports/<as-of>/``."""
     report = subparsers.add_parser(
         "report", help="run the bubble-risk briefing into reports/<as-of>/",
-        description="Run the briefing into reports/<as-of>/bubble-risk.html. Exit 0 ok, 2 bad parameters, "
-                    "3 the notebook failed or timed out, 75 the reports folder is busy and --no-wait was given.")
+        description="Run the briefing into reports/<as-of>/bubble-risk.html. Exit 0 ok, 1 the report could not "
+                    "be written (disk full, permissions), 2 bad parameters or --out, 3 the notebook failed or "
+                    "timed out, 75 the reports folder is busy and --no-wait was given.")
     report.add_argument("--as-of", help="report date YYYY-MM-DD (default: today)")
     report.add_argument("-p", action="append", metavar="NAME=VALUE", help="set a notebook parameter")
     report.add_argument("--params", metavar="FILE.yaml", help="YAML mapping of parameters")
     report.add_argument("--offline", action="store_true", help="never touch the network")
     report.add_argument("--out", metavar="DIR", help="reports folder (default: reports/)")
     report.add_argument("--notebook", help=argparse.SUPPRESS)
-    report.add_argument("--timeout", type=int, default=900, help="per-cell timeout in seconds")
+    report.add_argument("--timeout", type=int, default=900, help="per-cell timeout in seconds (default 900)")
+    report.add_argument("--no-wait", action="store_true",
+                        help="exit (code 75) instead of waiting when another run holds the reports folder")
     report.set_defaults(func=cmd_report)
     return report
 
@@ -80,8 +83,9 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
     run = subparsers.add_parser(
         "run", help="run a batch of report jobs from a YAML config into reports/<as-of>/",
         description="Run named notebook jobs (reports.yaml) into reports/<as-of>/, update the index and "
-                    "reports/history.csv. Exit 0 if every job succeeded, 3 if any failed or timed out, "
-                    "2 for a bad config, 75 if the reports folder is busy and --no-wait was given.")
+                    "reports/history.csv. Exit 0 if every job succeeded, 3 if any failed or timed out, 1 if a "
+                    "report could not be written (disk full, permissions), 2 for a bad config or --out, 75 if "
+                    "the reports folder is busy and --no-wait was given.")
     run.add_argument("config", metavar="CONFIG.yaml", help="batch config (see reports.yaml)")
     run.add_argument("--only", nargs="+", action="extend", metavar="NAME", help="run only these jobs (names or patterns like 'domain-*')")
     run.add_argument("--workers", type=int, default=1, metavar="N", help="local job processes at a time (default 1)")

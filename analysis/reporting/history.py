@@ -2,14 +2,21 @@
 the previous run that the briefings show.
 
 Pages (the briefing, the deep-dives) import this module to read history; it never imports the
-process runner. Rows are written only by the runner, under the reports folder's publish lock.
+process runner. Rows are written only inside the publish transaction
+(:func:`analysis.reporting.store.publish`), together with the run they describe. Reading never
+fails on the file's content: a cell edited in a spreadsheet, a latin-1 byte or a file that is
+not CSV at all is skipped and reported (``MetricChanges.problems``), not raised.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import html
+import io
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -18,6 +25,9 @@ from analysis import config
 from analysis.files import atomic_file
 
 OK = "ok"
+STATUSES = ("ok", "failed", "timeout")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RAW = None  # key of a kept row's original fields when their count did not match the header
 #: Fixed leading columns of ``history.csv``; metric columns follow in sorted order.
 HISTORY_COLUMNS = ("as_of", "job", "finished_at", "status", "duration_s")
 HISTORY_FILE = "history.csv"
@@ -46,12 +56,86 @@ def flatten_metrics(metrics: dict, prefix: str = "") -> dict[str, float]:
     return out
 
 
+@dataclass(frozen=True)
+class HistoryFile:
+    """``history.csv`` as read: the rows a reader may use, and what was wrong with the rest.
+
+    ``rows`` passed every check (a date, a known status, numbers in the metric columns);
+    ``kept`` is every row as text, bad cells included, which is what the writer carries forward
+    (a reader's problem is never a reason to destroy a user's data); ``problems`` has one line
+    per skipped row, or one for a file that is not a history file at all (``readable`` False).
+    """
+
+    rows: tuple[dict, ...] = ()
+    kept: tuple[dict, ...] = ()
+    problems: tuple[str, ...] = ()
+    readable: bool = True
+
+
+def _not_a_number(value: str) -> bool:
+    try:
+        return not math.isfinite(float(value))
+    except ValueError:
+        return True
+
+
+def _row_problem(row: dict, fields: int, header: int) -> str | None:
+    if fields != header:
+        return f"{fields} fields where the header has {header}"
+    if any("\udc80" <= ch <= "\udcff" for value in row.values() for ch in value):
+        return "not UTF-8 text"
+    if not _DATE.match(row.get("as_of") or ""):
+        return f"as_of {row.get('as_of')!r} is not a date"
+    if row.get("status") not in STATUSES:
+        return f"status {row.get('status')!r} is not one of {', '.join(STATUSES)}"
+    for name, value in row.items():
+        if name not in HISTORY_COLUMNS and value not in ("", None) and _not_a_number(value):
+            return f"{name} {value!r} is not a number"
+    return None
+
+
+def load_history(path: Path) -> HistoryFile:
+    """Read a history file without ever failing on its content (see :class:`HistoryFile`)."""
+    path = Path(path)
+    shown = path.name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return HistoryFile()
+    except OSError as exc:
+        return HistoryFile(problems=(f"{shown}: cannot read ({exc.strerror}); ignored",), readable=False)
+    if b"\x00" in data:
+        return HistoryFile(problems=(f"{shown}: binary data, not a CSV file; ignored",), readable=False)
+    # Bytes that are not UTF-8 (a latin-1 spreadsheet export) survive as surrogates, so the rows
+    # they are in can be reported and written back unchanged.
+    text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        return HistoryFile(problems=(f"{shown}: not a CSV file ({exc}); ignored",), readable=False)
+    if not records:
+        return HistoryFile()
+    header = records[0]
+    if not {"as_of", "job", "status"} <= set(header):
+        return HistoryFile(problems=(f"{shown}: no history header ({', '.join(HISTORY_COLUMNS)}, ...); ignored",),
+                           readable=False)
+    rows, kept, problems = [], [], []
+    for line, values in enumerate(records[1:], start=2):
+        if not values:
+            continue
+        row = dict(zip(header, values + [""] * (len(header) - len(values))))
+        problem = _row_problem(row, len(values), len(header))
+        kept.append({**row, _RAW: values} if len(values) != len(header) else row)
+        if problem:
+            problems.append(f"{shown} line {line}: {problem}; row skipped")
+        else:
+            rows.append(row)
+    return HistoryFile(tuple(rows), tuple(kept), tuple(problems))
+
+
 def read_history(path: Path) -> list[dict]:
-    """Every row of a history file as text (an absent file has none)."""
-    if not path.exists():
-        return []
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    """The usable rows of a history file (see :func:`load_history`)."""
+    return list(load_history(path).rows)
 
 
 def history_row(result: Any) -> dict:
@@ -64,24 +148,56 @@ def history_row(result: Any) -> dict:
 def write_history(path: Path, rows: list[dict]) -> None:
     """Write ``rows`` as ``history.csv`` (temp file, then rename): the fixed columns, then every
     metric seen in any row, sorted; a metric a job does not report is left empty."""
-    metric_cols = sorted({k for row in rows for k in row} - set(HISTORY_COLUMNS))
-    with atomic_file(path) as fh:
-        writer = csv.DictWriter(fh, fieldnames=[*HISTORY_COLUMNS, *metric_cols], restval="")
-        writer.writeheader()
-        writer.writerows(rows)
+    metric_cols = sorted({k for row in rows for k in row if isinstance(k, str)} - set(HISTORY_COLUMNS))
+    columns = [*HISTORY_COLUMNS, *metric_cols]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:  # a row whose field count was wrong is written back as it was, still wrong
+        writer.writerow(row[_RAW] if _RAW in row else [row.get(c, "") for c in columns])
+    with atomic_file(path, "wb") as fh:
+        fh.write(buffer.getvalue().encode("utf-8", errors="surrogateescape"))
+
+
+def append_rows(path: Path, rows: Iterable[dict]) -> tuple[str, ...]:
+    """Append rows to the history file at ``path``, keeping every row already there.
+
+    A file that is not a history file at all is set aside as ``history.unreadable-<stamp>.csv``
+    (next to it, never deleted) and a new history starts. Returns the problems found in the file.
+    Only the publish transaction calls this, on the generation it is building
+    (:func:`analysis.reporting.store.publish`).
+    """
+    from analysis import clock
+
+    path = Path(path)
+    found = load_history(path)
+    kept = list(found.kept)
+    if not found.readable and path.exists():
+        os.replace(path, path.with_name(f"history.unreadable-{clock.now():%Y%m%dT%H%M%S}.csv"))
+        kept = []
+    write_history(path, kept + list(rows))
+    return found.problems
 
 
 def append_history(reports_root: os.PathLike | str, results: Iterable[Any]) -> Path:
-    """Append one row per job outcome to ``history.csv`` (the whole file is rewritten atomically).
+    """Publish one history row per job outcome (a transaction of its own; runs publish theirs
+    together with their files)."""
+    from analysis.reporting.store import publish
 
-    Call it while holding the reports folder's publish lock
-    (:func:`analysis.reporting.store.publish_lock`).
-    """
-    path = Path(reports_root) / HISTORY_FILE
-    rows = read_history(path)
-    rows.extend(history_row(r) for r in results)
-    write_history(path, rows)
-    return path
+    root = Path(reports_root)
+    publish(root, history_rows=[history_row(r) for r in results])
+    return root / HISTORY_FILE
+
+
+def _when(finished_at: str) -> float:
+    """A ``finished_at`` stamp as seconds since the epoch, whichever format wrote it
+    (ISO 8601 with an offset now; ``YYYY-MM-DD HH:MM:SS UTC`` before)."""
+    text = (finished_at or "").strip().replace(" UTC", "+00:00").replace("Z", "+00:00")
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return -math.inf
+    return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).timestamp()
 
 
 @dataclass(frozen=True)
@@ -99,21 +215,26 @@ class PreviousRun:
         return pd.Series(self.metrics, name=self.as_of).rename_axis("metric").to_frame()
 
 
-def previous_metrics(reports_root: os.PathLike | str | None, job: str, before_as_of: str) -> PreviousRun | None:
-    """The flattened metrics of ``job``'s latest successful run with an as-of date strictly
-    before ``before_as_of`` (a re-run of the same date compares with the date before), or None."""
-    root = Path(reports_root or config.reports_dir())
+def _previous(rows: Iterable[dict], job: str, before_as_of: str) -> PreviousRun | None:
     best = None
-    for row in read_history(root / HISTORY_FILE):
+    for row in rows:
         if row.get("job") != job or row.get("status") != OK or not row.get("as_of", "") < str(before_as_of):
             continue
-        key = (row["as_of"], row.get("finished_at", ""))
-        if best is None or key >= (best["as_of"], best.get("finished_at", "")):
+        if best is None or (row["as_of"], _when(row.get("finished_at", ""))) >= \
+                (best["as_of"], _when(best.get("finished_at", ""))):
             best = row
     if best is None:
         return None
     metrics = {k: float(v) for k, v in best.items() if k not in HISTORY_COLUMNS and v not in ("", None)}
     return PreviousRun(job, best["as_of"], best.get("finished_at", ""), metrics)
+
+
+def previous_metrics(reports_root: os.PathLike | str | None, job: str, before_as_of: str) -> PreviousRun | None:
+    """The flattened metrics of ``job``'s latest successful run with an as-of date strictly
+    before ``before_as_of`` (a re-run of the same date compares with the date before), or None.
+    Rows that cannot be read are skipped (:func:`load_history`)."""
+    root = Path(reports_root or config.reports_dir())
+    return _previous(load_history(root / HISTORY_FILE).rows, job, before_as_of)
 
 
 @dataclass(frozen=True)
@@ -124,14 +245,26 @@ class MetricChanges:
     as_of: str
     previous_as_of: str | None
     table: Any  # DataFrame: metric, previous, current, change
+    #: Rows of history.csv that could not be read (skipped), or an unreadable file: one line each.
+    problems: tuple[str, ...] = ()
+
+    @property
+    def banner(self) -> str | None:
+        """One line for the briefing's banner when part of the history was skipped, else None."""
+        if not self.problems:
+            return None
+        shown = "; ".join(self.problems[:3]) + (f"; and {len(self.problems) - 3} more" if len(self.problems) > 3 else "")
+        return f"Run history partly unreadable, the comparison ignores it: {shown}"
 
     def summary(self):
         return self.table
 
     def _repr_html_(self) -> str:
+        warning = f'<p class="aibubble-banner">{html.escape(self.banner)}</p>' if self.banner else ""
         if self.previous_as_of is None:
-            return f"<p>No earlier run of <code>{self.job}</code> in the history: nothing to compare yet.</p>"
-        return (f"<p>Change since the run of {self.previous_as_of}:</p>"
+            return warning + (f"<p>No earlier run of <code>{html.escape(self.job)}</code> in the history: "
+                              "nothing to compare yet.</p>")
+        return (warning + f"<p>Change since the run of {html.escape(self.previous_as_of)}:</p>"
                 + self.table.to_html(index=False, float_format=lambda x: f"{x:,.4g}"))
 
 
@@ -140,12 +273,14 @@ def change_since_last_run(metrics: dict, as_of: str, job: str | None = None,
     """Compare this run's metrics with the previous run of the same job (from ``history.csv``).
 
     ``job`` defaults to ``AIBUBBLE_JOB``, which the report runner sets for the kernel, so a
-    notebook need not know the name the batch config gave it.
+    notebook need not know the name the batch config gave it. A damaged history never fails the
+    report: unreadable rows are skipped and listed in ``problems`` (and ``banner``).
     """
     import pandas as pd
 
     job = job or os.environ.get("AIBUBBLE_JOB", "")
-    previous = previous_metrics(reports_root, job, as_of) if job else None
+    found = load_history(Path(reports_root or config.reports_dir()) / HISTORY_FILE)
+    previous = _previous(found.rows, job, as_of) if job else None
     current = flatten_metrics(metrics)
     rows = []
     if previous is not None:
@@ -155,4 +290,4 @@ def change_since_last_run(metrics: dict, as_of: str, job: str | None = None,
                 continue
             rows.append({"metric": name, "previous": before, "current": now, "change": now - before})
     table = pd.DataFrame(rows, columns=["metric", "previous", "current", "change"])
-    return MetricChanges(job, as_of, previous.as_of if previous else None, table)
+    return MetricChanges(job, as_of, previous.as_of if previous else None, table, found.problems)

@@ -117,6 +117,9 @@ class JobResult:
     report: str = ""      # path of the HTML (ok) or the kept notebook (failed), relative to the reports folder
     charts: int = 0
     metrics: dict = field(default_factory=dict)
+    #: What the command exits with for this outcome: 0 ok, 3 the notebook failed or timed out,
+    #: 1 the reports folder could not be written (a full disk, permissions).
+    exit_code: int = 0
 
     @property
     def ok(self) -> bool:
@@ -154,6 +157,31 @@ def resolve_parameters(where: str, notebook: Path, overrides: dict) -> dict:
         raise ParameterError(f"{where}: parameters: {exc}") from None
 
 
+def check_ledgers(jobs: Iterable[Job]) -> None:
+    """Validate every ledger file a job names, each once, before any kernel starts: the same
+    :func:`analysis.data.ledger.load_ledger` the notebooks call, so a bad file fails here in a
+    second, with every problem listed, instead of in a cell after a kernel has started.
+
+    Raises
+    ------
+    LedgerParameterError
+        Every problem of the first ledger that fails (file, line, column, value, rule); exit 2.
+    """
+    from analysis.data.ledger import load_ledger
+    from analysis.errors import DataValidationError, LedgerParameterError
+
+    seen: set[str] = set()
+    for job in jobs:
+        path = job.parameters.get("ledger")
+        if not path or path in seen:
+            continue
+        seen.add(path)
+        try:
+            load_ledger(path)
+        except DataValidationError as exc:
+            raise LedgerParameterError(exc.problems) from None
+
+
 def report_job(notebook: Path, overrides: dict, cell_timeout: Any, name: str | None = None,
                title: str = DEFAULT_TITLE, timeout_s: float | None = None) -> Job:
     """The job of ``aibubble report``: one notebook, its parameters resolved once, here."""
@@ -164,7 +192,9 @@ def report_job(notebook: Path, overrides: dict, cell_timeout: Any, name: str | N
     cell = positive_seconds("--timeout", cell_timeout, integer=True, error=ParameterError)
     wall = positive_seconds("--job-timeout", default_job_timeout_s() if timeout_s is None else timeout_s,
                             error=ParameterError)
-    return Job(name or notebook.stem, notebook.resolve(), values, title, wall, cell)
+    job = Job(name or notebook.stem, notebook.resolve(), values, title, wall, cell)
+    check_ledgers([job])
+    return job
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,6 +283,8 @@ def load_config(path: os.PathLike | str, as_of: str | None = None, only: Iterabl
         Unreadable or malformed file; the message is one line naming the job and the key.
     ParameterError
         A job's parameter is unknown to its notebook or has a bad value (job named).
+    LedgerParameterError
+        A ledger file a job names fails validation (:func:`check_ledgers`).
 
     Notes
     -----
@@ -349,4 +381,5 @@ def load_config(path: os.PathLike | str, as_of: str | None = None, only: Iterabl
             if not any(fnmatch.fnmatchcase(j.name, pattern) for j in jobs):
                 raise ConfigError(f"--only {pattern}: no such job in {shown} (jobs: {', '.join(j.name for j in jobs)})")
         jobs = [j for j in jobs if any(fnmatch.fnmatchcase(j.name, p) for p in patterns)]
+    check_ledgers(jobs)
     return BatchConfig(path, as_of, tuple(jobs), command=f"aibubble run {shown}")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 import threading
 import time
+
+from analysis import clock
 
 
 class Progress:
@@ -27,7 +28,7 @@ class Progress:
         self._thread: threading.Thread | None = None
 
     def _line(self, text: str) -> None:
-        stamp = dt.datetime.now().strftime("%H:%M:%S")
+        stamp = clock.now().strftime("%H:%M:%S")  # the zone of every other stamp of the run
         if self.interactive:
             self.stream.write("\r\033[K")
         self.stream.write(f"{stamp} {text}\n")

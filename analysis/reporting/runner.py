@@ -7,9 +7,10 @@ The flow of one run:
 2. :func:`run_batch` takes the reports folder's run lock (:func:`analysis.reporting.store.run_lock`),
    removes what killed runs left behind, and hands every job to an executor. Each job runs in its
    own process under :func:`analysis.reporting.supervise.supervise_job` (wall-clock timeout).
-3. Every finished job is appended to ``reports/history.csv`` at once (so a batch killed later
-   still keeps what it finished); the index is rebuilt; retention (``keep``) deletes the oldest
-   as-of folders only when every job of this batch succeeded.
+3. Every job publishes its files, run record, history row and the rebuilt index in one
+   transaction (:func:`analysis.reporting.store.publish`) as soon as it finishes, failures
+   included, so a batch killed later keeps what it finished. Retention (``keep``) removes the
+   oldest as-of folders, in one more transaction, only when every job of this batch succeeded.
 
 A Dask cluster must see the same filesystem (the repo and the reports folder at the same paths)
 as the machine that submits the batch.
@@ -18,25 +19,20 @@ as the machine that submits the batch.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from analysis import config
+from analysis import clock, config
 from analysis.errors import AIBubbleError, ParameterError, ReportsBusyError
-from analysis.reporting.history import append_history
-from analysis.reporting.index import write_index
 from analysis.reporting.jobs import FAILED, BatchConfig, JobResult
 from analysis.reporting.progress import Progress
-from analysis.reporting.store import clean_stale, publish_lock, run_lock
-from analysis.reporting.supervise import now_utc, stop_all, supervise_job
+from analysis.reporting.store import AS_OF_FOLDER, FAILED as FAILED_FOLDER
+from analysis.reporting.store import clean_stale, live, prepare_root, publish, run_lock
+from analysis.reporting.supervise import EXIT_NOTEBOOK, EXIT_OUTPUT, stop_all, supervise_job
 
-AS_OF_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Exit code when the reports folder is busy and ``--no-wait`` was given (EX_TEMPFAIL: cron may retry).
 EXIT_BUSY = ReportsBusyError.exit_code
 #: Exit code when at least one job failed or timed out (as ``aibubble report`` for a failed cell).
@@ -61,7 +57,10 @@ class BatchRun:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.ok else EXIT_JOB_FAILED
+        """0 every job ok; 1 a report could not be written (full disk, permissions); else 3."""
+        if self.ok:
+            return 0
+        return EXIT_OUTPUT if any(r.exit_code == EXIT_OUTPUT for r in self.results) else EXIT_JOB_FAILED
 
     def summary(self):
         import pandas as pd
@@ -91,25 +90,20 @@ class BatchRun:
 
 
 def apply_retention(reports_root: os.PathLike | str, keep: int, protect: Iterable[str] = ()) -> tuple[str, ...]:
-    """Delete all but the ``keep`` newest as-of folders (and their failed runs) except ``protect``.
-
-    A folder is first renamed to a dot-name (never listed, finished by the next run's cleanup if
-    this one is killed), then removed; the index is rebuilt after.
-    """
+    """Remove all but the ``keep`` newest as-of folders (and their failed runs) except ``protect``,
+    in one publish transaction (the index is rebuilt in it; the history keeps every row)."""
     if keep < 1:
         raise ParameterError(f"--keep: {keep} must be at least 1")
     root = Path(reports_root)
-    folders = sorted((p.name for p in root.iterdir() if p.is_dir() and AS_OF_FOLDER.match(p.name)), reverse=True)
+    current = live(root)
+    if current is None:
+        return ()
+    folders = sorted((p.name for p in current.iterdir() if p.is_dir() and AS_OF_FOLDER.match(p.name)), reverse=True)
     doomed = [name for name in folders[keep:] if name not in set(protect)]
-    with publish_lock(root):
-        for name in doomed:
-            trash = root / f".trash-{name}-{uuid.uuid4().hex[:8]}"
-            os.replace(root / name, trash)
-            for failed in (root / "failed").glob(f"{name}-*"):
-                failed.unlink(missing_ok=True)
-        write_index(root)
-    for trash in root.glob(".trash-*"):
-        shutil.rmtree(trash, ignore_errors=True)
+    if doomed:
+        failed = [f"{FAILED_FOLDER}/{p.name}" for p in (current / FAILED_FOLDER).glob("*")
+                  if any(p.name.startswith(f"{name}-") for name in doomed)]
+        publish(root, remove=[*doomed, *failed])
     return tuple(doomed)
 
 
@@ -151,9 +145,14 @@ def _dask_results(specs: list[dict], scheduler: str, progress: Progress):
             try:
                 yield future.result()
             except Exception as exc:  # a lost worker: this job failed, the others continue
+                from analysis.reporting.execute import record_failure
+
                 spec = next(s for s in specs if future.key.endswith(s["run_id"]))
-                yield JobResult(spec["job"], spec["as_of"], FAILED, 0.0, now_utc(),
-                                error=f"{spec['job']}: Dask task failed: {type(exc).__name__}: {exc}").to_dict()
+                message, _ = record_failure(Path(spec["reports_root"]), spec["job"], spec["as_of"], FAILED, 0.0,
+                                            f"{spec['job']}: Dask task failed: {type(exc).__name__}: {exc}",
+                                            spec["parameters"], spec["run_id"])
+                yield JobResult(spec["job"], spec["as_of"], FAILED, 0.0, clock.stamp(), error=message,
+                                exit_code=EXIT_NOTEBOOK).to_dict()
     finally:
         client.close()
 
@@ -190,8 +189,7 @@ def run_batch(batch: BatchConfig, reports_root: os.PathLike | str | None = None,
         raise ParameterError(f"--workers: {workers} must be at least 1")
     if keep is not None and keep < 1:
         raise ParameterError(f"--keep: {keep} must be at least 1")
-    root = Path(reports_root or config.reports_dir())
-    root.mkdir(parents=True, exist_ok=True)
+    root = prepare_root(reports_root or config.reports_dir())  # a bad --out fails here, before any kernel
     progress = progress or Progress()
     t0 = time.monotonic()
 
@@ -207,15 +205,12 @@ def run_batch(batch: BatchConfig, reports_root: os.PathLike | str | None = None,
                                    f"{'' if scheduler else f', {workers} worker(s)'})")
         try:
             results = _dask_results(specs, scheduler, progress) if scheduler else _local_results(specs, workers, progress)
-            for data in results:
+            for data in results:  # each job has published its outcome (history row included) itself
                 result = JobResult.from_dict(data)
                 by_name[result.job] = result
-                with publish_lock(root):
-                    append_history(root, [result])
                 progress.job_finished(result)
         finally:
             progress.close()
-        write_index(root)
         ordered = tuple(by_name[name] for name in batch.names)
         removed, note = (), ""
         if keep is not None:

@@ -1,5 +1,7 @@
-"""One job in its own process: start it, enforce the wall-clock timeout, salvage what a killed or
-crashed job left, and return its outcome as a :class:`~analysis.reporting.jobs.JobResult` dict.
+"""One job in its own process: start it, enforce the wall-clock timeout, and turn whatever
+happened (a published report, a failed cell, a timeout, a process that died) into a
+:class:`~analysis.reporting.jobs.JobResult` dict, every failure recorded in ``reports/failed/``,
+the index and the history.
 
 Process model
 -------------
@@ -14,7 +16,6 @@ nothing, so the supervisor records the timeout itself.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -26,12 +27,12 @@ import threading
 import time
 from pathlib import Path
 
-from analysis import config
-from analysis.files import atomic_file, atomic_write_text
-from analysis.reporting.execute import failed_cell
-from analysis.reporting.index import write_index
-from analysis.reporting.jobs import FAILED, OK, TIMEOUT, JobResult, display_parameters
-from analysis.reporting.store import publish_lock
+from analysis import clock, config
+from analysis.errors import AIBubbleError, NotebookExecutionError, os_error_message
+from analysis.files import atomic_write_text
+from analysis.reporting.execute import failed_cell, record_failure
+from analysis.reporting.jobs import FAILED, OK, TIMEOUT, JobResult
+from analysis.reporting.store import published_record
 
 #: Job processes this process is waiting on (stopped when the run is interrupted).
 _ACTIVE: set[subprocess.Popen] = set()
@@ -40,11 +41,7 @@ _ACTIVE_LOCK = threading.Lock()
 # Run by the job process; kept as text so the job starts with `python -c` and never re-imports
 # this module as __main__.
 _CHILD = "import sys; from analysis.reporting.supervise import job_main; sys.exit(job_main(sys.argv[1], sys.argv[2]))"
-
-
-def now_utc() -> str:
-    # Seconds, not minutes: history rows of one as-of date are ordered by this.
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+EXIT_NOTEBOOK, EXIT_OUTPUT = 3, 1
 
 
 def staging_folder(spec: dict) -> Path:
@@ -67,29 +64,43 @@ def _watch_parent(interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="aibubble-parent-watch", daemon=True).start()
 
 
+def _failure(spec: dict, status: str, duration: float, message: str, exit_code: int, nb=None) -> JobResult:
+    """Record a failure (kept notebook, run record, history row: one transaction) and return it."""
+    root = Path(spec["reports_root"])
+    shown, kept = record_failure(root, spec["job"], spec["as_of"], status, duration, message, spec["parameters"],
+                                 spec["run_id"], nb=nb, notebook=Path(spec["notebook"]))
+    return JobResult(spec["job"], spec["as_of"], status, round(duration, 2), clock.stamp(), error=shown,
+                     report=kept.relative_to(root).as_posix() if kept else "", exit_code=exit_code)
+
+
 def job_main(spec_path: str, result_path: str) -> int:
     """Entry point of a job process: run the notebook, write a JSON result, exit."""
     _watch_parent()
-    from analysis.errors import NotebookExecutionError
     from analysis.reporting.execute import run_notebook
 
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     root = Path(spec["reports_root"])
+    job = spec["job"]
     started = time.monotonic()
     try:
-        run = run_notebook(Path(spec["notebook"]), spec["parameters"], as_of=spec["as_of"], job=spec["job"],
+        run = run_notebook(Path(spec["notebook"]), spec["parameters"], as_of=spec["as_of"], job=job,
                            reports_root=root, cell_timeout=spec["cell_timeout"],
                            title=spec["title"] or "AI bubble-risk briefing", lock=False, run_id=spec["run_id"])
-        result = JobResult(spec["job"], spec["as_of"], OK, round(run.duration_s, 2), now_utc(),
-                           report=run.html.relative_to(root).as_posix(), charts=run.chart_count,
-                           metrics=run.metrics)
-    except NotebookExecutionError as exc:
+        record = published_record(root, spec["as_of"], job) or {}
+        result = JobResult(job, spec["as_of"], OK, round(run.duration_s, 2), record.get("finished_at", clock.stamp()),
+                           report=run.html.relative_to(root).as_posix(), charts=run.chart_count, metrics=run.metrics)
+    except NotebookExecutionError as exc:  # recorded by run_notebook
         kept = getattr(exc, "kept_path", None)
-        result = JobResult(spec["job"], spec["as_of"], FAILED, round(time.monotonic() - started, 2), now_utc(),
-                           error=str(exc), report=Path(kept).relative_to(root).as_posix() if kept else "")
+        result = JobResult(job, spec["as_of"], FAILED, round(time.monotonic() - started, 2), clock.stamp(),
+                           error=str(exc), report=Path(kept).relative_to(root).as_posix() if kept else "",
+                           exit_code=EXIT_NOTEBOOK)
+    except OSError as exc:  # nothing was published; the record of the failure may not fit either
+        result = _failure(spec, FAILED, time.monotonic() - started, f"{job}: {os_error_message(exc)}", EXIT_OUTPUT)
+    except AIBubbleError as exc:
+        result = _failure(spec, FAILED, time.monotonic() - started, f"{job}: {exc}", exc.exit_code)
     except Exception as exc:  # anything else is still this job's failure, never the batch's
-        result = JobResult(spec["job"], spec["as_of"], FAILED, round(time.monotonic() - started, 2), now_utc(),
-                           error=f"{spec['job']}: {type(exc).__name__}: {exc}".replace("\n", " "))
+        result = _failure(spec, FAILED, time.monotonic() - started, f"{job}: {type(exc).__name__}: {exc}",
+                          EXIT_NOTEBOOK)
     atomic_write_text(Path(result_path), json.dumps(result.to_dict()))
     return 0
 
@@ -131,58 +142,40 @@ def _mark_timeout(nb, seconds: float) -> tuple[int | None, str]:
     return cell_no, text
 
 
-def record_failure(spec: dict, status: str, duration: float, error: str, kept: Path | None) -> None:
-    """A ``failed/<as-of>-<job>-<stamp>.run.json`` record, so the index lists failed runs too
-    (linking the kept notebook) while the last good report of the job stays where it was."""
-    root = Path(spec["reports_root"])
-    failed = root / "failed"
-    failed.mkdir(parents=True, exist_ok=True)
-    stem = kept.stem if kept else f"{spec['as_of']}-{spec['job']}-{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}"
-    record = {"job": spec["job"], "as_of": spec["as_of"], "status": status, "duration_s": round(duration, 2),
-              "finished_at": now_utc(), "error": error,
-              "parameters": display_parameters(spec["parameters"])}
-    record["href"] = f"failed/{kept.name}" if kept else None  # None: nothing to link to
-    with publish_lock(root):
-        atomic_write_text(failed / f"{stem}.run.json", json.dumps(record, indent=2))
-        write_index(root)
-
-
-def _salvage_timeout(spec: dict, duration: float) -> tuple[str, Path | None]:
-    """After a killed job: keep its partial notebook under ``failed/`` with the timeout marked,
-    and remove its staging folder."""
+def _after_death(spec: dict, duration: float, timed_out: bool, returncode: int | None, log_tail: str) -> JobResult:
+    """The job process ended without a result: it published and then died, it timed out (keep
+    its partial notebook with the timeout marked), or it died (OOM killer, segfault)."""
     import nbformat
 
     root = Path(spec["reports_root"])
-    staging = staging_folder(spec)
-    executed = staging / f"{spec['job']}.ipynb"
-    kept = None
-    where = "the notebook"
+    record = published_record(root, spec["as_of"], spec["job"])
+    if record and record.get("run_id") == spec["run_id"]:
+        try:
+            metrics = json.loads((root / spec["as_of"] / f"{spec['job']}.metrics.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            metrics = {}
+        return JobResult(spec["job"], spec["as_of"], OK, round(duration, 2), record.get("finished_at", ""),
+                         report=f"{spec['as_of']}/{spec['job']}.html", charts=record.get("charts", 0), metrics=metrics)
+    if not timed_out:
+        return _failure(spec, FAILED, duration, f"{spec['job']}: job process exited with code {returncode}: "
+                                                f"{log_tail[:200]}", EXIT_NOTEBOOK)
+    nb, where = None, "the notebook"
     text = f"job timed out after {spec['timeout_s']:.0f} s (wall-clock job timeout)"
     try:
-        if executed.exists():
-            nb = nbformat.read(executed, as_version=4)
-            cell_no, text = _mark_timeout(nb, spec["timeout_s"])
-            where = f"cell {cell_no}" if cell_no else where
-            (root / "failed").mkdir(exist_ok=True)
-            kept = root / "failed" / f"{spec['as_of']}-{spec['job']}-{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}.ipynb"
-            with atomic_file(kept) as handle:
-                nbformat.write(nb, handle)
-    except Exception:  # a notebook cut mid-write: the timeout is still reported
-        kept = None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    message = f"{spec['job']}: {where} {text}"
-    if kept:
-        message += f" (executed notebook kept at {root.name}/failed/{kept.name})"
-    return message, kept
+        nb = nbformat.read(staging_folder(spec) / f"{spec['job']}.ipynb", as_version=4)
+        cell_no, text = _mark_timeout(nb, spec["timeout_s"])
+        where = f"cell {cell_no}" if cell_no else where
+    except Exception:  # no notebook yet, or one cut mid-write: the timeout is still reported
+        nb = None
+    return _failure(spec, TIMEOUT, duration, f"{spec['job']}: {where} {text}", EXIT_NOTEBOOK, nb=nb)
 
 
 def supervise_job(spec: dict) -> dict:
     """Run one job in a fresh Python process with a wall-clock timeout; return a result dict.
 
     Runs in a thread of the run's process or in a Dask worker. Never raises for a job's own
-    failure: failures and timeouts come back as results (``status`` failed/timeout), with a run
-    record in ``failed/`` so the index lists them.
+    failure: failures and timeouts come back as results (``status`` failed/timeout), recorded in
+    ``failed/``, the index and the history.
     """
     started = time.monotonic()
     env = dict(os.environ)
@@ -210,23 +203,14 @@ def supervise_job(spec: dict) -> dict:
                 with _ACTIVE_LOCK:
                     _ACTIVE.discard(proc)
         duration = time.monotonic() - started
-        if timed_out:
-            message, kept = _salvage_timeout(spec, duration)
-            record_failure(spec, TIMEOUT, duration, message, kept)
-            root = Path(spec["reports_root"])
-            return JobResult(spec["job"], spec["as_of"], TIMEOUT, round(duration, 2), now_utc(), error=message,
-                             report=kept.relative_to(root).as_posix() if kept else "").to_dict()
-        if result_path.exists():
-            result = json.loads(result_path.read_text(encoding="utf-8"))
-        else:  # the process died without a word (OOM killer, segfault): keep the last log lines
-            tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] or ["no output"]
-            result = JobResult(spec["job"], spec["as_of"], FAILED, round(duration, 2), now_utc(),
-                               error=f"{spec['job']}: job process exited with code {proc.returncode}: {tail[0][:200]}"
-                               ).to_dict()
+        try:
+            if result_path.exists() and not timed_out:
+                result = json.loads(result_path.read_text(encoding="utf-8"))
+            else:
+                tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] or ["no output"]
+                result = _after_death(spec, duration, timed_out, proc.returncode, tail[0]).to_dict()
+        finally:
             shutil.rmtree(staging_folder(spec), ignore_errors=True)
         # The job's cost as the batch sees it: process start, imports, kernel, export, publish.
         result["duration_s"] = round(duration, 2)
-        if result["status"] != OK:
-            kept = Path(spec["reports_root"]) / result["report"] if result.get("report") else None
-            record_failure(spec, result["status"], result["duration_s"], result["error"], kept)
         return result

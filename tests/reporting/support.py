@@ -43,8 +43,8 @@ def history_rows(root: Path) -> list[dict]:
 
 
 def aibubble(*args: str) -> list[str]:
-    """``aibubble ARGS`` as a separate process (``python -m analysis.cli``)."""
-    return [sys.executable, "-m", "analysis.cli", *args]
+    """``aibubble ARGS`` as a separate process (what the console script runs)."""
+    return [sys.executable, "-c", "import sys; from analysis.cli import main; sys.exit(main())", *args]
 
 
 def env_for(root: Path, **extra: str) -> dict:

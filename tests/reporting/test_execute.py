@@ -61,7 +61,6 @@ def test_failing_cell_keeps_last_good_report_and_the_executed_notebook(tmp_path)
     good = _write_notebook(tmp_path / "good" / "bubble-risk.ipynb", "print('fine')")
     first = run_notebook(good, {"as_of": AS_OF}, as_of=AS_OF, reports_root=root)
     good_html = first.html.read_text()
-    good_index = (root / "index.html").read_text()
 
     (tmp_path / "bad").mkdir()
     bad = _write_notebook(tmp_path / "bad" / "bubble-risk.ipynb", "raise RuntimeError('boom in cell')")
@@ -71,7 +70,8 @@ def test_failing_cell_keeps_last_good_report_and_the_executed_notebook(tmp_path)
     assert "cell 3 failed: RuntimeError: boom in cell" in message
     assert "failed/" in message
     assert first.html.read_text() == good_html
-    assert (root / "index.html").read_text() == good_index
+    index = (root / "index.html").read_text()  # the good report is still linked; the failure is listed
+    assert f'href="{AS_OF}/bubble-risk.html"' in index and 'class="status-failed"' in index
     kept = list((root / "failed").glob("*.ipynb"))
     assert len(kept) == 1 and "boom in cell" in kept[0].read_text()
     assert not list(root.glob(".staging-*"))
@@ -83,4 +83,5 @@ def test_cell_timeout_is_reported_as_a_failure(tmp_path):
     with pytest.raises(NotebookExecutionError) as err:
         run_notebook(slow, {"as_of": AS_OF}, as_of=AS_OF, reports_root=root, cell_timeout=2)
     assert "cell 3" in str(err.value) and "timed out" in str(err.value)
-    assert list_runs(root) == []
+    assert [(r["job"], r["status"]) for r in list_runs(root)] == [("slow", "failed")]  # listed, never as a report
+    assert not (root / AS_OF).exists()

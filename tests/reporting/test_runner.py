@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import textwrap
 import threading
@@ -23,6 +24,8 @@ from analysis.reporting.jobs import load_config
 from analysis.reporting.progress import Progress
 from analysis.reporting.runner import EXIT_BUSY, EXIT_JOB_FAILED, run_batch
 from tests.conftest import AS_OF, FIXTURES
+from tests.reporting.faults import ENV as FAULTS_ENV
+from tests.reporting.faults import Faults, executed_notebook, sitecustomize_dir
 from tests.reporting.support import (METRICS_BODY, Fifo, aibubble, batch_config, env_for, history_rows,
                                      tiny_notebook)
 
@@ -189,6 +192,37 @@ def test_concurrent_runs_never_interleave(tmp_path, capsys):
     assert events[4:] == ["two start", "two end"]
     assert {r["job"] for r in list_runs(root)} == {"one-1", "one-2", "two"}
     assert len(history_rows(root)) == 3
+
+
+def test_two_reports_and_a_batch_at_once_ten_times_lose_nothing(tmp_path):
+    """Three runs started together into one folder wait for each other: all exit 0, every
+    history row is there and the index lists every run (the lock covers history and clean-up).
+
+    The notebooks' execution is replaced by an executed copy (no kernels: the race is in what
+    happens around the notebook), which keeps 30 runs fast enough for every CI run."""
+    root = tmp_path / "reports"
+    a = tiny_notebook(tmp_path / "a.ipynb", "pass")
+    b = tiny_notebook(tmp_path / "b.ipynb", "pass")
+    cfg = batch_config(tmp_path, "- name: c\n  notebook: a.ipynb\n")
+    site = sitecustomize_dir(tmp_path / "site")
+    fake = Faults(root, "count", executed=executed_notebook(tmp_path / "executed.ipynb", 1.0))
+    env = env_for(root, PYTHONPATH=f"{site}{os.pathsep}{config.ROOT}", **{FAULTS_ENV: fake.spec()})
+    expected = set()
+    for i in range(10):
+        as_of = f"2025-01-{10 + i:02d}"
+        commands = [aibubble("report", "--notebook", str(a), "--out", str(root), "--as-of", as_of),
+                    aibubble("report", "--notebook", str(b), "--out", str(root), "--as-of", as_of),
+                    aibubble("run", str(cfg), "--out", str(root), "--as-of", as_of)]
+        runs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=config.ROOT,
+                                 env=env) for c in commands]
+        for run in runs:
+            out, err = run.communicate(timeout=600)
+            assert run.returncode == 0, f"round {i}: exit {run.returncode}: {err or out}"
+        expected |= {(as_of, "a"), (as_of, "b"), (as_of, "c")}
+    rows = history_rows(root)
+    assert len(rows) == 30 and {(r["as_of"], r["job"]) for r in rows} == expected
+    assert {(r["as_of"], r["job"]) for r in list_runs(root)} == expected
+    assert not [p for p in root.iterdir() if p.name.startswith(".staging")]
 
 
 def test_dask_local_cluster_runs_the_jobs_in_worker_processes(tmp_path):

@@ -18,8 +18,15 @@ from tests.reporting.support import Fifo, aibubble, batch_config, env_for, tiny_
 
 
 def _published(root):
-    return {p.relative_to(root): p.read_bytes() for p in root.rglob("*")
-            if p.is_file() and p.suffix != ".lock" and not any(part.startswith(".") for part in p.relative_to(root).parts)}
+    """Every file a reader sees (links followed, dot-names skipped), with its bytes."""
+    seen = {}
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        for name in files:
+            if not name.startswith("."):
+                path = os.path.join(folder, name)
+                seen[os.path.relpath(path, root)] = open(path, "rb").read()
+    return seen
 
 
 def test_a_run_killed_with_sigkill_leaves_the_published_reports_and_index_intact(tmp_path):
@@ -37,6 +44,7 @@ def test_a_run_killed_with_sigkill_leaves_the_published_reports_and_index_intact
     good = batch_config(tmp_path / "a", "- name: quick\n  notebook: ../quick.ipynb\n")
     assert run_batch(load_config(good, as_of=AS_OF), root, progress=Progress(io.StringIO())).ok
     before = _published(root)
+    assert f"{AS_OF}/quick.html" in before and "index.html" in before
     hang = batch_config(tmp_path / "b", "- name: quick\n  notebook: ../hang.ipynb\n")  # same job and date: a re-run
     proc = subprocess.Popen(aibubble("run", str(hang), "--as-of", AS_OF, "--out", str(root)), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, cwd=config.ROOT, env=env_for(root))
