@@ -50,12 +50,17 @@ class Faults:
         Fail at every call from ``at`` on (a read-only or full file system), not just that one.
     match : str, optional
         Count only calls on paths containing this text (``history.csv``).
+    pause : (str, str), optional
+        With ``mode="pause"``: after the call has been made, write a line to the first named
+        pipe and block until a byte arrives on the second (the test decides when to go on).
     """
 
     def __init__(self, root, mode: str = "count", at: int = 0, executed=None, armed: bool = False,
-                 counter: Path | None = None, every: bool = False, match: str | None = None):
+                 counter: Path | None = None, every: bool = False, match: str | None = None,
+                 pause: tuple[str, str] | None = None):
         self.roots = {str(Path(root)), str(Path(root).resolve())}
         self.mode, self.at, self.armed, self.every, self.match = mode, int(at), armed, every, match
+        self.pause = tuple(pause) if pause else None
         self.executed = Path(executed) if executed else None
         self.counter = Path(counter) if counter else None
         self.calls = 0
@@ -74,10 +79,11 @@ class Faults:
                 return text
         return None
 
-    def hit(self, *paths, dir_fd: int | None = None) -> None:
+    def hit(self, *paths, dir_fd: int | None = None) -> bool:
+        """Count a call; fail it if it is the chosen one. True: pause once the call is done."""
         path = self._under_root(*paths, dir_fd=dir_fd) if self.armed else None
         if path is None or (self.match and self.match not in path):
-            return
+            return False
         self.calls += 1
         self.log.append(path)
         if self.counter is not None:  # outside root, so writing it is not a fault point
@@ -85,9 +91,18 @@ class Faults:
         if self.calls == self.at or (self.every and self.calls > self.at):
             if self.mode == "kill":
                 os._exit(KILLED)
+            if self.mode == "pause":
+                return True
             if self.mode != "count":
                 code = getattr(errno, self.mode.upper())
                 raise OSError(code, os.strerror(code), path)
+        return False
+
+    def wait_for_the_test(self) -> None:
+        with io.open(self.pause[0], "w") as out:
+            out.write(f"paused {os.getpid()}\n")
+        with io.open(self.pause[1], "rb", buffering=0) as release:
+            release.read(1)
 
     # -- installing -----------------------------------------------------------------------
     def install(self, setattr_=None) -> "Faults":
@@ -101,20 +116,27 @@ class Faults:
         writing = os.O_WRONLY | os.O_RDWR | os.O_CREAT
 
         def os_open(path, flags, *args, **kwargs):
-            if flags & writing:
-                faults.hit(path, dir_fd=kwargs.get("dir_fd"))
-            return real["open"](path, flags, *args, **kwargs)
+            pause = bool(flags & writing) and faults.hit(path, dir_fd=kwargs.get("dir_fd"))
+            fd = real["open"](path, flags, *args, **kwargs)
+            if pause:
+                faults.wait_for_the_test()
+            return fd
 
         def one(name):
             def wrapped(*args, **kwargs):
-                faults.hit(*args[:2], dir_fd=kwargs.get("dir_fd", kwargs.get("src_dir_fd")))
-                return real[name](*args, **kwargs)
+                pause = faults.hit(*args[:2], dir_fd=kwargs.get("dir_fd", kwargs.get("src_dir_fd")))
+                done = real[name](*args, **kwargs)
+                if pause:
+                    faults.wait_for_the_test()
+                return done
             return wrapped
 
         def open_(file, mode="r", *args, **kwargs):
-            if any(c in mode for c in "wax+"):
-                faults.hit(file)
-            return real_open(file, mode, *args, **kwargs)
+            pause = any(c in mode for c in "wax+") and faults.hit(file)
+            handle = real_open(file, mode, *args, **kwargs)
+            if pause:
+                faults.wait_for_the_test()
+            return handle
 
         put(os, "open", os_open)
         for name in names:
@@ -136,7 +158,7 @@ class Faults:
         return json.dumps({"root": sorted(self.roots)[0], "mode": self.mode, "at": self.at,
                            "executed": str(self.executed) if self.executed else None, "armed": self.armed,
                            "counter": str(self.counter) if self.counter else None, "every": self.every,
-                           "match": self.match})
+                           "match": self.match, "pause": self.pause})
 
 
 def install_from_env() -> None:

@@ -49,22 +49,23 @@ def test_the_job_defaults_to_the_one_the_runner_names(tmp_path, monkeypatch):
     assert change.job == "named-job" and change.table["change"].tolist() == pytest.approx([1.0])
 
 
-GOOD = "2025-05-31,m,2025-06-01T06:00:00+00:00,ok,1.50,4.0\n"
+GOOD = "2025-04-30,m,2025-05-01T06:00:00+00:00,ok,1.50,4.0\n"
 
 
 @pytest.mark.parametrize("damage, problem", [
-    (b"2025-04-30,m,2025-05-01T06:00:00+00:00,ok,1.50,abc\n", "line 3: score.value 'abc' is not a number"),
-    ("2025-04-30,m,2025-05-01T06:00:00+00:00,ok,1.50,caf\u00e9\n".encode("latin-1"), "line 3: not UTF-8 text"),
-    (b"2025-04-30,m,2025-05-01,ok\n", "line 3: 4 fields where the header has 6"),
-    (b"30/04/2025,m,2025-05-01T06:00:00+00:00,ok,1.50,1.0\n", "line 3: as_of '30/04/2025' is not a date"),
+    (b"2025-05-31,m,2025-06-01T06:00:00+00:00,ok,1.50,abc\n", "line 3: score.value 'abc' is not a number"),
+    ("2025-05-31,m,2025-06-01T06:00:00+00:00,ok,1.50,caf\u00e9\n".encode("latin-1"), "line 3: not UTF-8 text"),
+    (b"2025-05-31,m,2025-06-01,ok\n", "line 3: 4 fields where the header has 6"),
+    (b"31/05/2025,m,2025-06-01T06:00:00+00:00,ok,1.50,1.0\n", "line 3: as_of '31/05/2025' is not a date"),
 ])
 def test_a_bad_row_is_skipped_reported_and_kept(tmp_path, damage, problem):
-    """A cell edited in a spreadsheet, a latin-1 byte, a cut row: the row is skipped with a line
-    naming it, the other rows still count, and the writer keeps the damaged row as it was."""
+    """A cell edited in a spreadsheet, a latin-1 byte, a cut row, in the newest run's row: the
+    row is skipped with a line naming it, the comparison uses the newest good row, and the
+    writer keeps the damaged row as it was."""
     path = tmp_path / "history.csv"
     path.write_bytes(b"as_of,job,finished_at,status,duration_s,score.value\n" + GOOD.encode() + damage)
     change = history.change_since_last_run({"score": {"value": 5.0}}, "2025-06-30", "m", tmp_path)
-    assert change.previous_as_of == "2025-05-31" and change.table["change"].tolist() == [1.0]
+    assert change.previous_as_of == "2025-04-30" and change.table["change"].tolist() == [1.0]
     assert len(change.problems) == 1 and problem in change.problems[0] and "row skipped" in change.problems[0]
     assert "history.csv line 3" in change.banner and "history.csv line 3" in change._repr_html_()
     history.append_rows(path, [history.history_row(JobResult("m", "2025-06-30", "ok", 1.0, "2025-07-01T06:00:00+00:00",
@@ -100,14 +101,14 @@ def test_a_damaged_history_never_fails_a_report_and_the_page_says_what_was_skipp
     root = tmp_path / "reports"
     root.mkdir()
     (root / "history.csv").write_bytes(b"as_of,job,finished_at,status,duration_s,score.value\n"
-                                       b"2025-05-31,brief,2025-06-01T06:00:00+00:00,ok,1.50,4.0\n"
-                                       b"2025-04-30,brief,2025-05-01T06:00:00+00:00,ok,1.50,abc\n"
+                                       b"2025-04-30,brief,2025-05-01T06:00:00+00:00,ok,1.50,4.0\n"
+                                       b"2025-05-31,brief,2025-06-01T06:00:00+00:00,ok,1.50,abc\n"
                                        b"2025-03-31,brief,2025-04-01T06:00:00+00:00,ok,1.50,caf\xe9\n")
     nb = tiny_notebook(tmp_path / "brief.ipynb",
                        "from analysis.reporting.history import change_since_last_run\n"
                        "change_since_last_run({'score': {'value': 5.0}}, as_of)")
     assert main(["report", "--notebook", str(nb), "--out", str(root), "--as-of", AS_OF]) == 0, capsys.readouterr().err
     html = (root / AS_OF / "brief.html").read_text()
-    assert "Change since the run of 2025-05-31" in html
+    assert "Change since the run of 2025-04-30" in html
     assert "Run history partly unreadable" in html and "history.csv line 3" in html and "history.csv line 4" in html
     assert len(history.load_history(root / "history.csv").kept) == 4  # the damaged rows are still there

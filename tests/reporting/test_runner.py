@@ -194,6 +194,62 @@ def test_concurrent_runs_never_interleave(tmp_path, capsys):
     assert len(history_rows(root)) == 3
 
 
+def test_a_report_is_never_cleaned_up_by_the_next_while_it_writes_its_history(tmp_path):
+    """Report A pauses right after it has created its history file's temporary file; report B
+    starts meanwhile. B must wait for A (A's history row is part of A's run), not start its own
+    run and clean A's files up. Each report pauses at a named pipe, so the test decides the
+    order: no sleeps."""
+    root = tmp_path / "reports"
+    a = tiny_notebook(tmp_path / "a.ipynb", "pass")
+    b = tiny_notebook(tmp_path / "b.ipynb", "pass")
+    site = sitecustomize_dir(tmp_path / "site")
+    executed = executed_notebook(tmp_path / "executed.ipynb", 1.0)
+    paused, release_a, release_b = Fifo(tmp_path / "paused"), Fifo(tmp_path / "release-a"), Fifo(tmp_path / "release-b")
+    # A stops after creating its history temp file; B stops at its first write after its notebook
+    # ran, which it can only reach while A is paused if nothing made it wait for A.
+    stop_a = Faults(root, "pause", 1, executed=executed, match=".history.csv.", pause=(str(paused.path), str(release_a.path)))
+    stop_b = Faults(root, "pause", 1, executed=executed, pause=(str(paused.path), str(release_b.path)))
+
+    def start(notebook, faults):
+        env = env_for(root, PYTHONPATH=f"{site}{os.pathsep}{config.ROOT}", **{FAULTS_ENV: faults.spec()})
+        return subprocess.Popen(aibubble("report", "--notebook", str(notebook), "--out", str(root), "--as-of", AS_OF),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=config.ROOT, env=env)
+
+    first = start(a, stop_a)
+    second, err_b, said = None, [], threading.Event()
+
+    def watch():
+        for line in second.stderr:
+            err_b.append(line)
+            if line.startswith("waiting:"):
+                said.set()
+
+    try:
+        assert paused.read_lines(1, timeout=300), "report A never reached its history write"
+        second = start(b, stop_b)
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        waiter = threading.Thread(target=lambda: paused.read_lines(2, timeout=300) and said.set(), daemon=True)
+        waiter.start()
+        assert said.wait(300), "report B neither waited for A nor ran"
+        b_ran_while_a_was_paused = len(paused.lines) == 2
+    finally:
+        release_a.release(1)
+        release_b.release(1)
+        _, err_a = first.communicate(timeout=300)
+        if second is not None:
+            second.wait(timeout=300)
+            watcher.join(timeout=60)
+    assert first.returncode == 0, err_a
+    assert second.returncode == 0, "".join(err_b)
+    assert not b_ran_while_a_was_paused, "report B ran (and cleaned up) while report A was still writing"
+    assert any(line.startswith("waiting: another run holds reports/") for line in err_b)
+    assert sorted(r["job"] for r in history_rows(root)) == ["a", "b"]
+    assert {r["job"] for r in list_runs(root)} == {"a", "b"}
+    for fifo in (paused, release_a, release_b):
+        fifo.close()
+
+
 def test_two_reports_and_a_batch_at_once_ten_times_lose_nothing(tmp_path):
     """Three runs started together into one folder wait for each other: all exit 0, every
     history row is there and the index lists every run (the lock covers history and clean-up).
