@@ -48,6 +48,20 @@ def reports_dir() -> Path:
     return Path(os.environ.get("AIBUBBLE_REPORTS_DIR", ROOT / "reports"))
 
 
+def keep_failed() -> int:
+    """How many failed runs ``reports/failed/`` keeps (newest first; ``AIBUBBLE_KEEP_FAILED``
+    overrides, default 30): enough to diagnose a bad week of scheduled runs, bounded so a job that
+    fails every day cannot fill the disk with executed notebooks."""
+    text = os.environ.get("AIBUBBLE_KEEP_FAILED", "").strip()
+    if not text:
+        return 30
+    if not text.isdigit() or int(text) < 1:
+        from analysis.errors import ConfigError
+
+        raise ConfigError(f"AIBUBBLE_KEEP_FAILED={text!r} must be a whole number of at least 1")
+    return int(text)
+
+
 def cache_dir() -> Path:
     """Market-data cache folder (``AIBUBBLE_CACHE_DIR`` overrides; git-ignored by default)."""
     return Path(os.environ.get("AIBUBBLE_CACHE_DIR", DATA_DIR / "cache"))

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import yaml
 
+from analysis import clock
 from analysis.errors import ConfigError, ParameterError
 from analysis.data.vocabulary import INVESTMENT_TYPES, INVESTOR_TYPES
 from analysis.data.taxonomy import LLM_DEFINITIONS, load_taxonomy
@@ -19,13 +20,14 @@ PERIODS = ("month", "quarter", "year")
 
 
 def _as_of(value: Any) -> str:
+    today = clock.today()  # the same day, in the same zone, as the report's "Generated" stamp
     if value in ("", None):
-        return dt.date.today().isoformat()
+        return today.isoformat()
     try:
         day = dt.date.fromisoformat(str(value))
     except ValueError:
         raise ParameterError(f"as_of: {value!r} is not a date in YYYY-MM-DD form") from None
-    if day > dt.date.today():
+    if day > today:
         raise ParameterError(f"as_of: {day} is in the future")
     if day.year < 2015:
         raise ParameterError(f"as_of: {day} is before the data starts (2015)")

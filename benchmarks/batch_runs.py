@@ -21,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.reporting import batch  # noqa: E402
+from analysis.reporting.jobs import load_config  # noqa: E402
+from analysis.reporting.progress import Progress  # noqa: E402
+from analysis.reporting.runner import run_batch  # noqa: E402
 
 
 def main() -> int:
@@ -30,14 +32,14 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", help="subset of jobs (names or patterns)")
     parser.add_argument("--as-of", default="2025-10-31")
     args = parser.parse_args()
-    cfg = batch.load_config(args.config, as_of=args.as_of, only=args.only)
+    cfg = load_config(args.config, as_of=args.as_of, only=args.only)
     cores = os.cpu_count()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for label, kwargs in (("local, 1 worker", {"workers": 1}), ("local, 2 workers", {"workers": 2})):
             t0 = time.perf_counter()
-            run = batch.run_batch(cfg, tmp / label.replace(" ", "").replace(",", "-"), progress=batch.Progress(io.StringIO()), **kwargs)
+            run = run_batch(cfg, tmp / label.replace(" ", "").replace(",", "-"), progress=Progress(io.StringIO()), **kwargs)
             rows.append((label, time.perf_counter() - t0, run))
             print(f"done: {label}", file=sys.stderr, flush=True)
         from dask.distributed import LocalCluster
@@ -47,8 +49,8 @@ def main() -> int:
                           silence_logs=50) as cluster:
             startup = time.perf_counter() - t0
             t0 = time.perf_counter()
-            run = batch.run_batch(cfg, tmp / "dask", scheduler=cluster.scheduler_address,
-                                  progress=batch.Progress(io.StringIO()))
+            run = run_batch(cfg, tmp / "dask", scheduler=cluster.scheduler_address,
+                                  progress=Progress(io.StringIO()))
             rows.append(("Dask LocalCluster, 2 workers", time.perf_counter() - t0, run))
     base = rows[0][1]
     print(f"batch: {len(cfg.jobs)} jobs from {Path(args.config).name}, as of {args.as_of}, {cores} cores")

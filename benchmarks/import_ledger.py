@@ -4,7 +4,7 @@ Generates a Crunchbase-shaped export (funding_rounds.csv with the bulk export's 
 matching organizations.csv with category lists, category groups and descriptions) in a temporary
 folder, then runs, each in its own child process so peak memory is measured cleanly:
 
-* ours: the import CLI (``python -m analysis.data.import_cli crunchbase ...``; the same handler
+* ours: the import CLI (``python -m analysis.cli import crunchbase ...``; the same handler
   that ``aibubble import crunchbase`` calls), which reads, checks, classifies and writes the ledger;
 * reference: a bare ``pandas.read_csv`` of the same two files (default C engine), and for
   context the same read with ``engine="pyarrow"`` (which the importer itself uses).
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         commands = {
             "ref": [sys.executable, "-c", _BARE_READ, str(fr), str(org), "c"],
             "ref_arrow": [sys.executable, "-c", _BARE_READ, str(fr), str(org), "pyarrow"],
-            "ours": [sys.executable, "-m", "analysis.data.import_cli", "crunchbase", "--funding-rounds", str(fr),
+            "ours": [sys.executable, "-m", "analysis.cli", "import", "crunchbase", "--funding-rounds", str(fr),
                      "--organizations", str(org), "--out", str(out), "--force"],
         }
         runs: dict[str, list] = {name: [] for name in commands}

@@ -28,3 +28,21 @@ def test_a_failed_write_keeps_the_old_file_and_removes_the_temporary(tmp_path):
             raise RuntimeError("disk full")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_new_files_get_the_permissions_the_umask_gives_not_owner_only(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "index.html", "<p>hi</p>")
+        with atomic_file(tmp_path / "cache.parquet", "wb", fsync=True) as fh:
+            fh.write(b"x")
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "private.csv", "a\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "index.html").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "cache.parquet").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "private.csv").stat().st_mode) == 0o600

@@ -1,36 +1,34 @@
-"""Run a parameterised notebook with papermill into a dated report folder, atomically.
+"""Run one parameterised notebook with papermill and publish it into ``reports/<as-of>/``.
 
-The executed notebook is the run's log: it is kept even when a cell fails (under
-``reports/failed/``), while the previous good report and the index stay untouched, because
-everything is built in a staging folder and only moved into place once it is complete.
+Everything a run produces (the executed notebook, the HTML briefing, its metrics, its run record
+and its history row) is built in a staging folder and published in one transaction
+(:func:`analysis.reporting.store.publish`). The executed notebook is the run's log: when a cell
+fails it is kept under ``reports/failed/`` (paths scrubbed) with a run record and a history row,
+while the previous good report stays where it was.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import json
 import os
+import secrets
 import shutil
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import nbformat
 import papermill
-from filelock import FileLock, Timeout
 
-from analysis import config
-from analysis.errors import NotebookExecutionError, ReportsBusyError
-from analysis.files import atomic_write_text
+from analysis import clock, config
+from analysis.errors import NotebookExecutionError, os_error_message
 from analysis.reporting.export import export_html
-from analysis.reporting.index import write_index
+from analysis.reporting.history import history_row
+from analysis.reporting.jobs import FAILED, OK, PATH_PARAMETERS, JobResult, display_parameters
 from analysis.reporting.metrics import collect_metrics
-
-PATH_PARAMETERS = ("ledger",)
+from analysis.reporting.store import FAILED as FAILED_FOLDER
+from analysis.reporting.store import clean_stale, prepare_root, publish, run_lock
 
 
 @dataclass(frozen=True)
@@ -65,68 +63,7 @@ def scrub_paths(text: str) -> str:
     return text
 
 
-def display_parameters(params: dict) -> dict:
-    """Parameters as a report may show them: path values reduced to repo-relative names."""
-    return {k: (config.display_path(v) if k in PATH_PARAMETERS and v else v) for k, v in params.items()}
-
-
-
-def publish_lock(reports_root: Path) -> FileLock:
-    """The short lock held while files are moved into place and the index is rebuilt."""
-    return FileLock(str(Path(reports_root) / ".publish.lock"))
-
-
-@contextlib.contextmanager
-def run_lock(reports_root: Path, wait: bool = True, on_wait: Callable[[str], None] | None = None,
-             what: str = "aibubble report") -> Iterator[None]:
-    """Hold the reports folder for a whole run, so two runs never interleave.
-
-    ``aibubble report`` and ``aibubble run`` both take it. When it is held: wait (``on_wait`` is
-    told who holds it) or raise :class:`ReportsBusyError`. The lock is an OS file lock, so a run
-    killed with SIGKILL releases it; what such a run left behind is removed by
-    :func:`clean_stale` in the next one.
-    """
-    root = Path(reports_root)
-    root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(root / ".run.lock"))
-    info = root / ".run.lock.info"
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        try:
-            holder = info.read_text(encoding="utf-8").strip()
-        except OSError:
-            holder = "unknown process"
-        if not wait:
-            raise ReportsBusyError(f"{root.name}/ is busy: another run holds it ({holder}); not waiting (--no-wait)") from None
-        if on_wait:
-            on_wait(holder)
-        lock.acquire()
-    try:
-        started = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-        atomic_write_text(info, f"pid {os.getpid()}, {what}, since {started}")
-        yield
-    finally:
-        info.unlink(missing_ok=True)
-        lock.release()
-
-
-def clean_stale(reports_root: Path) -> list[str]:
-    """Remove what killed runs left: staging and trash folders, temp files. Call only while
-    holding :func:`run_lock` (then no live run owns any of them). Returns the removed names."""
-    root = Path(reports_root)
-    removed = []
-    for path in list(root.glob(".staging-*")) + list(root.glob(".trash-*")):
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path.name)
-    for folder in [root, *[p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]]:
-        for tmp in folder.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp.name)
-    return removed
-
-
-def _failed_cell(nb) -> tuple[int | None, str]:
+def failed_cell(nb) -> tuple[int | None, str]:
     """The 1-based index (among the notebook's own code cells) of the cell that failed or was
     running, and the error text. The cell papermill injects is not counted, so the number
     matches what the author sees in the source notebook."""
@@ -149,34 +86,40 @@ def _failed_cell(nb) -> tuple[int | None, str]:
 def run_notebook(notebook: Path, params: dict, as_of: str, job: str | None = None,
                  reports_root: Path | None = None, cell_timeout: int = 900,
                  title: str = "AI bubble-risk briefing", lock: bool = True,
-                 run_id: str | None = None) -> ReportRun:
-    """Execute ``notebook`` with ``params`` and publish ``<as_of>/<job>.{ipynb,html}`` + metrics.
+                 run_id: str | None = None, wait: bool = True) -> ReportRun:
+    """Execute ``notebook`` with ``params`` and publish ``<as_of>/<job>.{ipynb,html}``, its metrics,
+    run record and history row in one transaction.
 
-    ``lock`` holds :func:`run_lock` for the run (waiting, with a message on stderr, while another
-    run holds the folder); the batch runner passes False because it holds the lock itself.
-    ``run_id`` names the staging folder (``.staging-<as_of>-<job>-<run_id>``) so a supervisor
-    that kills the run knows what to clean up.
+    ``lock`` holds :func:`~analysis.reporting.store.run_lock` for the run (``wait``: queue behind
+    another run, saying so on stderr, or raise ``ReportsBusyError``); the runner passes False
+    because it holds the lock itself. ``run_id`` names the staging folder
+    (``.staging-<as_of>-<job>-<run_id>``) so a supervisor that kills the run knows what to remove,
+    and goes into the run record so it can tell whether the run published before it died.
 
     Raises
     ------
     NotebookExecutionError
         A cell raised or timed out; the executed notebook is kept under ``reports/failed/``
         (its path in the exception's ``kept_path`` attribute).
+    OSError
+        The reports folder could not be written (a full disk, permissions): nothing was published.
     """
     reports_root = Path(reports_root or config.reports_dir())
+    run_id = run_id or secrets.token_hex(6)
     if lock:
+        prepare_root(reports_root)
+
         def waiting(holder: str) -> None:
             print(f"waiting: another run holds {reports_root.name}/ ({holder})", file=sys.stderr, flush=True)
 
-        with run_lock(reports_root, on_wait=waiting, what=f"aibubble report {job or Path(notebook).stem}"):
+        with run_lock(reports_root, wait=wait, on_wait=waiting, what=f"aibubble report {job or Path(notebook).stem}"):
             clean_stale(reports_root)
             return run_notebook(notebook, params, as_of, job, reports_root, cell_timeout, title, lock=False,
                                 run_id=run_id)
     notebook = Path(notebook)
     job = job or notebook.stem
-    reports_root.mkdir(parents=True, exist_ok=True)
-    staging = reports_root / f".staging-{as_of}-{job}-{run_id or uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    staging = reports_root / f".staging-{as_of}-{job}-{run_id}"
+    staging.mkdir(parents=True)
     executed_path = staging / f"{job}.ipynb"
     started = time.monotonic()
     try:
@@ -193,7 +136,8 @@ def run_notebook(notebook: Path, params: dict, as_of: str, job: str | None = Non
                 log_output=False, report_mode=False,
             )
         except Exception as exc:  # papermill, nbclient timeouts, dead kernels: all end here
-            raise _keep_failed(executed_path, reports_root, as_of, job, exc) from None
+            raise _keep_failed(executed_path, reports_root, as_of, job, exc, notebook, params, run_id,
+                               time.monotonic() - started) from None
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -202,13 +146,14 @@ def run_notebook(notebook: Path, params: dict, as_of: str, job: str | None = Non
                     os.environ[k] = v
         duration = time.monotonic() - started
         nb = nbformat.read(executed_path, as_version=4)
-        _scrub_notebook(nb, notebook, params)
+        scrub_notebook(nb, notebook, params)
         metrics = collect_metrics(nb)
         metrics.setdefault("as_of", as_of)
+        now = clock.now()
         header = {
             "title": title,
             "as_of": as_of,
-            "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "generated": f"{now:%Y-%m-%d %H:%M} {clock.zone_name()}",
             "parameters": display_parameters(params),
             "freshness": metrics.get("freshness", {}),
             "banners": metrics.get("banners", []),
@@ -216,32 +161,30 @@ def run_notebook(notebook: Path, params: dict, as_of: str, job: str | None = Non
         html, info = export_html(nb, header)
         (staging / f"{job}.html").write_text(scrub_paths(html), encoding="utf-8")
         nbformat.write(nb, executed_path)
-        metrics_text = json.dumps(metrics, indent=2, sort_keys=True)
-        (staging / f"{job}.metrics.json").write_text(metrics_text, encoding="utf-8")
-        run_record = {"job": job, "as_of": as_of, "status": "ok", "duration_s": round(duration, 2),
-                      "finished_at": header["generated"], "charts": info["chart_count"],
-                      "parameters": display_parameters(params)}
+        (staging / f"{job}.metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True), encoding="utf-8")
+        result = JobResult(job, as_of, OK, round(duration, 2), now.isoformat(timespec="seconds"),
+                           report=f"{as_of}/{job}.html", charts=info["chart_count"], metrics=metrics)
+        run_record = {"job": job, "as_of": as_of, "status": OK, "duration_s": result.duration_s,
+                      "finished_at": result.finished_at, "charts": result.charts,
+                      "parameters": display_parameters(params), "run_id": run_id}
         (staging / f"{job}.run.json").write_text(json.dumps(run_record, indent=2), encoding="utf-8")
+        files = {f"{as_of}/{job}.{ext}": staging / f"{job}.{ext}" for ext in ("ipynb", "metrics.json", "html", "run.json")}
+        if job == "bubble-risk":  # the briefing's headline numbers also under the name the README documents
+            files[f"{as_of}/metrics.json"] = staging / f"{job}.metrics.json"
+        publish(reports_root, files, history_rows=[history_row(result)])
         folder = reports_root / as_of
-        with publish_lock(reports_root):
-            folder.mkdir(exist_ok=True)
-            # The run record goes last: the index only lists jobs whose record exists, so a run
-            # killed half-way through publishing never shows up as a report.
-            for name in (f"{job}.ipynb", f"{job}.metrics.json", f"{job}.html", f"{job}.run.json"):
-                os.replace(staging / name, folder / name)
-            if job == "bubble-risk":
-                atomic_write_text(folder / "metrics.json", metrics_text)
-            write_index(reports_root)
         return ReportRun(job, as_of, folder, folder / f"{job}.html", folder / f"{job}.ipynb",
                          folder / f"{job}.metrics.json", metrics, duration, info["chart_count"], params)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _scrub_notebook(nb, notebook: Path, params: dict) -> None:
+def scrub_notebook(nb, notebook: Path, params: dict) -> None:
+    """Remove machine paths from an executed notebook (metadata, injected parameters, outputs and
+    tracebacks), in place: it is published, or kept under ``failed/``, and may be shared."""
     pm = nb.metadata.get("papermill", {})
     pm["input_path"] = config.display_path(notebook)
-    pm["output_path"] = f"{notebook.stem}.ipynb"
+    pm["output_path"] = f"{Path(notebook).stem}.ipynb"
     if "parameters" in pm:
         pm["parameters"] = display_parameters(pm["parameters"])
     for cell in nb.cells:
@@ -254,24 +197,55 @@ def _scrub_notebook(nb, notebook: Path, params: dict) -> None:
     nb.update(nbformat.from_dict(json.loads(text)))
 
 
-def _keep_failed(executed_path: Path, reports_root: Path, as_of: str, job: str,
-                 exc: Exception) -> NotebookExecutionError:
-    failed_dir = reports_root / "failed"
-    failed_dir.mkdir(exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    kept = failed_dir / f"{as_of}-{job}-{stamp}.ipynb"
+def record_failure(reports_root: Path, job: str, as_of: str, status: str, duration: float, message: str,
+                   params: dict, run_id: str, nb=None, notebook: Path | None = None) -> tuple[str, Path | None]:
+    """Publish a failed run in one transaction: the executed notebook ``nb`` (scrubbed) as
+    ``failed/<as-of>-<job>-<stamp>-<id>.ipynb``, a run record beside it (so the index lists the
+    failure and links the notebook) and a history row. The job's last good report stays.
+
+    Returns the message (with where the notebook was kept) and the kept notebook's path. A
+    failure that cannot be recorded (a full disk) says so in the message instead of raising.
+    """
+    root = Path(reports_root)
+    stem = f"{as_of}-{job}-{clock.now():%Y%m%dT%H%M%S}-{run_id[:6]}"
+    base = message.replace("\n", " ")
+    kept = root / FAILED_FOLDER / f"{stem}.ipynb" if nb is not None else None
+    shown = base + (f" (executed notebook kept at {root.name}/{FAILED_FOLDER}/{kept.name})" if kept else "")
+    result = JobResult(job, as_of, status, round(duration, 2), clock.stamp(), error=shown)
+    record = {"job": job, "as_of": as_of, "status": status, "duration_s": result.duration_s,
+              "finished_at": result.finished_at, "error": shown, "parameters": display_parameters(params),
+              "run_id": run_id, "href": f"{FAILED_FOLDER}/{kept.name}" if kept else None}  # None: nothing to link
+    staging = root / f".staging-failed-{stem}-{secrets.token_hex(3)}"
+    try:
+        staging.mkdir(parents=True)
+        (staging / "run.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+        files = {f"{FAILED_FOLDER}/{stem}.run.json": staging / "run.json"}
+        if nb is not None:
+            if notebook is not None:
+                scrub_notebook(nb, notebook, params)
+            nbformat.write(nb, staging / "executed.ipynb")
+            files[f"{FAILED_FOLDER}/{stem}.ipynb"] = staging / "executed.ipynb"
+        publish(root, files, history_rows=[history_row(result)])
+    except OSError as exc:
+        return f"{base}; the failure could not be recorded: {os_error_message(exc)}", None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return shown, kept
+
+
+def _keep_failed(executed_path: Path, reports_root: Path, as_of: str, job: str, exc: Exception,
+                 notebook: Path, params: dict, run_id: str, duration: float) -> NotebookExecutionError:
+    nb = None
     if executed_path.exists():
         nb = nbformat.read(executed_path, as_version=4)
-        cell, error = _failed_cell(nb)
-        os.replace(executed_path, kept)
+        cell, error = failed_cell(nb)
         where = f"cell {cell}" if cell else "the notebook"
     else:
-        where, error, kept = "the kernel", f"{type(exc).__name__}: {exc}", None
+        where, error = "the kernel", f"{type(exc).__name__}: {exc}"
     if type(exc).__name__ in ("CellTimeoutError", "TimeoutError"):
         error = f"timed out ({str(exc).splitlines()[0] if str(exc) else 'cell timeout'})"
-    message = f"{job}: {where} failed: {error}"
-    if kept:
-        message += f" (executed notebook kept at {reports_root.name}/failed/{kept.name})"
-    err = NotebookExecutionError(message.replace("\n", " "))
+    message, kept = record_failure(reports_root, job, as_of, FAILED, duration, f"{job}: {where} failed: {error}",
+                                   params, run_id, nb=nb, notebook=notebook)
+    err = NotebookExecutionError(message)
     err.kept_path = kept
     return err

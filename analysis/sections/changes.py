@@ -15,4 +15,6 @@ def score_changes(metrics: dict, as_of: str):
     table = changes.table
     if table is not None and len(table):
         table = table[table["metric"].str.match(COMPARED)].reset_index(drop=True)
-    return changes.__class__(changes.job, changes.as_of, changes.previous_as_of, table)
+    from dataclasses import replace
+
+    return replace(changes, table=table)

@@ -7,7 +7,7 @@ import argparse
 import pandas as pd
 import pytest
 
-from analysis.data import import_cli
+from analysis.cli import data as import_cli
 from analysis.data.ledger import load_ledger
 from analysis.data.tables import read_table
 from analysis.errors import AIBubbleError, DataValidationError

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.data import market as M
-from analysis.data import market_cli
+from analysis.cli import market as market_cli
 from tests.data.market.fakes import FakeYF, provider, recent_dates, yf_frame
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.data import market as M
-from analysis.data import market_cli
+from analysis.cli import market as market_cli
 from analysis.data.prices_import import PriceFileError, import_prices, read_price_csv
 from analysis.errors import DataValidationError, MarketDataError, ParameterError
 from tests.conftest import require_shared_market

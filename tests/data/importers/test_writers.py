@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pytest
 
 from analysis import config
-from analysis.data import import_cli
+from analysis.cli import data as import_cli
 from analysis.data.importers import LEDGER_COLUMNS, import_pitchbook, write_company_report, write_import, write_ledger
 from analysis.data.importers.writers import FORMULA_START, neutralise_formulas
 from analysis.data.ledger import load_ledger

@@ -1,9 +1,8 @@
-"""``aibubble import crunchbase|pitchbook``: thin CLI handlers over :mod:`analysis.data.importers`.
+"""``aibubble validate`` and ``aibubble import crunchbase|pitchbook``: thin handlers over
+:mod:`analysis.data.ledger` and :mod:`analysis.data.importers`.
 
-``add_import_parser(subparsers)`` registers the ``import`` command on the main parser; the
-handlers print the import summary and return 0, and let :class:`~analysis.errors.AIBubbleError`
-propagate so the CLI prints them as one line each with a non-zero exit code.
-``python -m analysis.data.import_cli crunchbase ...`` runs the same handlers standalone.
+The handlers print their summary and return 0, and let :class:`~analysis.errors.AIBubbleError`
+propagate so :func:`analysis.cli.app.dispatch` prints them as one line each with a non-zero exit code.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ def cmd_crunchbase(args: argparse.Namespace) -> int:
     """Import a Crunchbase bulk export (funding_rounds.csv + organizations.csv)."""
     from analysis.data.importers import import_crunchbase
 
+    _check_outputs(args)
     _use_system_allocator()
 
     result = import_crunchbase(args.funding_rounds, args.organizations, investors=args.investors,
@@ -53,25 +53,32 @@ def cmd_pitchbook(args: argparse.Namespace) -> int:
     """Import a PitchBook deals export."""
     from analysis.data.importers import import_pitchbook
 
+    _check_outputs(args)
     _use_system_allocator()
 
     result = import_pitchbook(args.deals, deal_size_unit=args.deal_size_unit, ai_filter=args.ai_filter)
     return _write(result, args)
 
 
-def _write(result, args: argparse.Namespace) -> int:
-    from analysis.data.importers import write_company_report, write_ledger
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse two outputs that are one file (``--out x.csv --report x.csv``, or the same file by
+    another path or link): the second write would silently replace the first."""
+    from analysis.errors import OutputPathError
 
-    if args.report and Path(args.report).name in ("companies.csv", "investors.csv") and \
-            Path(args.report).resolve().parent == Path(args.out).resolve().parent:
-        # load_ledger reads a sibling companies.csv / investors.csv as reference tables.
-        raise AIBubbleError(f"--report {Path(args.report).name} next to the ledger would be read as its "
-                            "reference table by load_ledger; choose another name (e.g. classification.csv)")
-    out = write_ledger(result.table, Path(args.out), overwrite=args.force)
+    if args.report and Path(args.report).resolve() == Path(args.out).resolve():
+        raise OutputPathError(f"--report {args.report}: the same file as --out; choose another name for one of them")
+
+
+def _write(result, args: argparse.Namespace) -> int:
+    from analysis.data.importers import write_import
+
+    # Both targets are checked before anything is written (existing files without --force, the
+    # curated datasets never, a report beside the ledger named like its reference tables).
+    out, report = write_import(result, Path(args.out), Path(args.report) if args.report else None,
+                               overwrite=args.force)
     print(result.report())
     print(f"wrote {config.display_path(out)} ({result.rows_kept:,} rounds)")
-    if args.report:
-        report = write_company_report(result, Path(args.report))
+    if report is not None:
         print(f"wrote {config.display_path(report)} ({len(result.companies):,} companies)")
     return 0
 
@@ -100,19 +107,43 @@ def add_import_parser(subparsers) -> argparse.ArgumentParser:
     return imp
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point with the same error handling as ``aibubble``."""
-    parser = argparse.ArgumentParser(prog="aibubble-import", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    add_import_parser(parser.add_subparsers(dest="command", required=True))
-    # Allow both "crunchbase ..." and "import crunchbase ..." standalone.
-    argv = list(sys.argv[1:] if argv is None else argv)
-    sources = [i for i, a in enumerate(argv) if a in ("crunchbase", "pitchbook")]
-    if sources and "import" not in argv[:sources[0]]:
-        argv.insert(sources[0], "import")
-    from analysis.cli import dispatch  # at call time: the main CLI imports this module
+def cmd_validate(args: argparse.Namespace) -> int:
+    from analysis.data.ledger import check_files, guess_dataset
 
-    return dispatch(parser.parse_args(argv))
+    # Files are checked in groups of at most one per dataset (the cross-file rules pair a ledger
+    # with its companies), so two ledgers given together are both checked, each on its own.
+    groups: list[dict[str, Path]] = []
+    if args.files:
+        for name in args.files:
+            path = Path(name)
+            dataset = args.dataset or guess_dataset(path)
+            if dataset is None:
+                raise AIBubbleError(f"{path.name}: cannot tell which dataset this is; pass --dataset")
+            group = next((g for g in groups if dataset not in g), None)
+            if group is None:
+                group = {}
+                groups.append(group)
+            group[dataset] = path
+    else:
+        groups.append(dict(config.DATASET_FILES))
+    reports = [check_files(group) for group in groups]
+    problems = [problem for report in reports for problem in report.problems]
+    for problem in problems:
+        print(problem)
+    for note in (note for report in reports for note in report.notes):
+        print(f"note: {note}")
+    checked = ", ".join(config.display_path(p) for group in groups for p in group.values())
+    if problems:
+        print(f"{len(problems)} problem(s) in {checked}", file=sys.stderr)
+        return 1
+    print(f"ok: {checked}")
+    return 0
 
-if __name__ == "__main__":
-    sys.exit(main())
+
+def add_validate_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``validate``: the curated datasets, or the given files."""
+    validate = subparsers.add_parser("validate", help="validate the curated datasets or given files")
+    validate.add_argument("files", nargs="*", help="CSV files (default: all bundled datasets)")
+    validate.add_argument("--dataset", help="schema to use for the files (default: from the name)")
+    validate.set_defaults(func=cmd_validate)
+    return validate

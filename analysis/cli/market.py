@@ -1,8 +1,9 @@
-"""``aibubble fetch`` and ``aibubble import-prices``: thin handlers over the market-data layer.
+"""``aibubble fetch``, ``aibubble import-prices`` and ``aibubble sweep``: thin handlers over the
+market-data layer and the bubble tests.
 
-``analysis/cli.py`` registers them with :func:`add_fetch_parser` and
-:func:`add_import_prices_parser`; each sets ``func(args) -> int`` for its dispatcher, which turns
-:class:`~analysis.errors.AIBubbleError` into one-line messages.
+:mod:`analysis.cli.app` registers them with :func:`add_fetch_parser`,
+:func:`add_import_prices_parser` and :func:`add_sweep_parser`; each sets ``func(args) -> int``
+for its dispatcher, which turns :class:`~analysis.errors.AIBubbleError` into one-line messages.
 """
 
 from __future__ import annotations
@@ -113,3 +114,37 @@ def cmd_import_prices(args: argparse.Namespace) -> int:
     print(f"imported {len(report.written)} ticker(s) into {config.display_path(market.MarketCache().root)}; "
           f"{status.banner}")
     return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from analysis.bubbles.sweep import sweep
+    from analysis.data.market import load_universe
+    from analysis.errors import MarketDataError
+
+    universe = load_universe(args.tickers, as_of=args.as_of)
+    if not universe.available:
+        raise MarketDataError(f"{universe.status.banner}; fill the cache with aibubble fetch or import-prices")
+    closes = universe.closes()
+    benchmarks = set(universe.tickers.loc[universe.tickers["is_benchmark"].astype(bool), "ticker"])
+    prices = {t: closes[t].dropna() for t in closes.columns if t not in benchmarks}
+    benchmark = closes[args.market].dropna() if args.market in closes else None
+    result = sweep(prices, benchmark, workers=args.workers, address=args.scheduler)
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(result.latest.to_string(index=False))
+    for ticker, error in result.errors.items():
+        print(f"error: {ticker}: {error}", file=sys.stderr)
+    print(f"{len(prices)} tickers in {result.wall_seconds:.1f} s ({args.workers} worker(s)"
+          f"{', scheduler ' + args.scheduler if args.scheduler else ''})")
+    return 1 if len(result.errors) else 0
+
+
+def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``sweep``: PSY, LPPLS and the run-up rule for every cached ticker."""
+    p = subparsers.add_parser("sweep", help="PSY date-stamping, LPPLS confidence and run-up flags for every cached ticker")
+    p.add_argument("--tickers", nargs="+", help="default: every ticker in data/tickers.csv")
+    p.add_argument("--as-of", help="cut the data at this date (default: today)")
+    p.add_argument("--market", default="SPY", help="benchmark for the run-up rule (default SPY)")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
+    p.set_defaults(func=cmd_sweep)
+    return p
