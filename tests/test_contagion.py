@@ -22,7 +22,10 @@ from analysis.data.taxonomy import load_taxonomy
 TAXONOMY = load_taxonomy()
 LLM = TAXONOMY.segment_basket("llm_broad")
 SHARING = set(C.shared_members(LLM, TAXONOMY))
-NON_LLM = [b.id for b in TAXONOMY.baskets if b.id != LLM and b.id not in SHARING]
+_TICKERS = pd.read_csv(__import__("analysis.config", fromlist=["x"]).DATASET_FILES["tickers"])
+#: Non-LLM baskets with listed members in data/tickers.csv (a basket without members has no prices).
+NON_LLM = [b.id for b in TAXONOMY.baskets if b.id != LLM and b.id not in SHARING
+           and _TICKERS["segment"].isin(b.ticker_segments).any()]
 #: Weekly closes (Fridays) so that the returns run 2019-01-04 .. 2026-07-31 like the snapshot's.
 CLOSES = pd.date_range("2018-12-28", "2026-07-31", freq="W-FRI")
 T = len(CLOSES) - 1
@@ -219,7 +222,7 @@ def test_shared_members_are_removed_when_prices_are_given(tmp_path):
     """With a taxonomy in which a non-LLM basket holds one chip name also in the LLM basket,
     the basket is rebuilt from its other members only."""
     raw = yaml.safe_load(open(TAXONOMY_PATH := __import__("analysis.config", fromlist=["x"]).TAXONOMY_PATH))
-    raw["baskets"]["robotics_automation"]["ticker_segments"] = ["robotics_automation", "ai_chips"]
+    raw["baskets"]["robotics_automation"]["ticker_segments"] = ["robotics_automation", "hyperscaler"]
     path = tmp_path / "taxonomy.yaml"
     path.write_text(yaml.safe_dump(raw))
     tax = load_taxonomy(path)
@@ -236,12 +239,12 @@ def test_shared_members_are_removed_when_prices_are_given(tmp_path):
 
     u = Universe()
     u.tickers, u.prices = tickers, prices
-    assert C.shared_members(LLM, tax, tickers)["robotics_automation"] == ("NVDA",)
+    assert C.shared_members(LLM, tax, tickers)["robotics_automation"] == ("MSFT",)
     levels = pd.DataFrame({LLM: 1.0, "robotics_automation": 2.0}, index=days)
     out, unresolved, notes = C.disjoint_levels(levels, LLM, u, tax)
     assert unresolved == {}
     np.testing.assert_allclose(out["robotics_automation"].to_numpy(), 100 * closes["TER"] / closes["TER"][0])
-    assert "NVDA" in notes[0]
+    assert "MSFT" in notes[0]
 
 
 def test_funding_comovement_on_non_overlapping_quarters():

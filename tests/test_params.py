@@ -1,8 +1,7 @@
-import datetime as dt
 
 import pytest
 
-from analysis import config
+from analysis import clock, config
 from analysis import params as P
 from analysis.errors import ConfigError, ParameterError
 
@@ -19,7 +18,7 @@ def test_resolve_fills_defaults_and_normalises():
     values = P.resolve(config.DEFAULT_BRIEFING, {"period": "year", "start_year": "2021"})
     assert values["period"] == "year"
     assert values["start_year"] == 2021
-    assert values["as_of"] == dt.date.today().isoformat()
+    assert values["as_of"] == clock.today().isoformat()
 
 
 @pytest.mark.parametrize(

@@ -77,12 +77,14 @@ def test_cli_errors_exit_non_zero_without_traceback_and_leave_no_file(tmp_path, 
     assert out.read_text() == "keep me\n"
 
 
-def test_standalone_main_matches_cli_exit_codes(tmp_path, capsys):
+def test_aibubble_main_matches_cli_exit_codes(tmp_path, capsys):
+    from analysis.cli import main
+
     out = tmp_path / "ledger.csv"
-    assert import_cli.main(["pitchbook", "--deals", str(PB / "deals.csv"), "--out", str(out)]) == 0
-    assert import_cli.main(["import", "pitchbook", "--deals", str(PB / "missing_column_deals.csv"),
-                            "--out", str(tmp_path / "x.csv")]) == 1
+    assert main(["import", "pitchbook", "--deals", str(PB / "deals.csv"), "--out", str(out)]) == 0
+    assert main(["import", "pitchbook", "--deals", str(PB / "missing_column_deals.csv"),
+                 "--out", str(tmp_path / "x.csv")]) == 1
     assert "missing_column_deals.csv:1: column DEAL_DATE: required column is missing" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:   # argparse: a required option missing
-        import_cli.main(["crunchbase", "--out", str(out)])
+        main(["import", "crunchbase", "--out", str(out)])
     assert info.value.code == 2

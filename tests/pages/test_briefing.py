@@ -8,6 +8,7 @@ import json
 import re
 
 import pandas as pd
+import pytest
 
 from analysis import config
 from analysis import params as P
@@ -71,19 +72,22 @@ def test_briefing_with_market_data_and_the_nasdaq_backtest(tmp_path):
     values = P.resolve(config.DEFAULT_BRIEFING, {"as_of": "2026-08-21"})
     run = run_notebook(config.DEFAULT_BRIEFING, values, as_of="2026-08-21", reports_root=tmp_path / "reports")
     metrics = json.loads((run.folder / "metrics.json").read_text())
-    assert "llm_exposed" in metrics["bubble_status"]
-    status = metrics["bubble_status"]["llm_exposed"]
-    assert {"bsadf", "cv95", "margin", "explosive", "episode_start", "lppls_confidence"} <= set(status)
-    assert status["margin"] == round(status["bsadf"] - status["cv95"], 3) or \
-        abs(status["margin"] - (status["bsadf"] - status["cv95"])) < 2e-3
+    signals = metrics["market_signals"]["baskets"]
+    assert "llm_exposed" in signals
+    status = signals["llm_exposed"]
+    assert {"score", "high", "episode_start", "drawdown", "components"} <= set(status)
     assert metrics["freshness"]["Market data"].startswith("Market data as of 2026-08-21")
+    # the verdict and the first screen use the market data: the listed signal, the drawdowns
+    assert metrics["scorecard"]["rows"]["market_signal"]["llm_broad"]["value"] == pytest.approx(status["score"], abs=0.05)
+    assert metrics["verdict"]["label"] in ("llm_bubble_not_ai_bubble", "ai_wide_bubble", "non_llm_bubble",
+                                           "llm_froth_no_bubble", "no_bubble", "insufficient_evidence")
+    assert metrics["risk_scores"]["llm_broad"]["pillars"]["public"] is not None
     bt = metrics["backtest"]
     assert bt["peak_date"] == "2000-03-10"  # NASDAQ's closing high of the dot-com bubble
-    assert "1998-12-31" <= bt["max_score_date"] <= "2000-06-30"
-    assert bt["max_score"] >= 50
-    assert isinstance(bt["false_alarms"], list)
+    assert "1998-06-30" <= bt["max_score_date"] <= "2000-06-30"
+    assert bt["first_high_date"] is not None and bt["lead_days"] > 0  # the signal rose before the top
     page = run.html.read_text()
-    assert "dot-com" in page and "false alarms" in page
+    assert "dot-com" in page and "independent events" in page
     assert "llm_exposed" not in re.sub(r"<script.*?</script>", "", page, flags=re.S)  # display names only
 
 
@@ -99,7 +103,7 @@ def test_early_as_of_dates_build_a_briefing_that_says_what_is_missing():
     common = dict(ledger="", period="quarter", definition="broad", infra_llm_share=0.5, capex_llm_share=0.5,
                   risk_weights={}, llm_valuation_haircut=0.5, llm_funding_drop=0.5, capex_cut=0.3, offline=True)
     b = briefing.build(as_of="2019-06-30", start_year=2019, **common)
-    assert "llm_broad" not in b.metrics["risk_scores"]       # too early for a score, and no crash
-    assert "not shown" in b.spending.text
+    assert b.metrics["verdict"]["label"] in ("insufficient_evidence", "no_bubble", "llm_froth_no_bubble")
+    assert "No forecast is shown" in b.spending.text or "not shown" in b.spending.text
     with pytest.raises(ParameterError, match="no round with a disclosed amount"):
         briefing.build(as_of="2016-06-30", start_year=2015, **common)

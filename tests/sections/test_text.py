@@ -49,6 +49,6 @@ def test_spending_headline_on_the_bundled_ledger():
     capex = spending.capex_flows(load_dataset("hyperscaler_financials"), 0.5)
     section = spending_section(data, as_of="2026-06-30", start_year=2019, definition="broad", infra_llm_share=0.5,
                                capex=capex, market_totals=load_dataset("market_totals"))
-    assert section.metrics["share_model"]["definition"] == "broad"
+    assert section.metrics["share_outlook"]["definition"] == "broad"
     assert_numbers_come_from(section.text, section.metrics)
     assert_numbers_come_from(spending_headline(section.metrics), section.metrics)
