@@ -25,9 +25,10 @@ Labels
 
 Confidence
 ----------
-``high`` when at least four yardsticks (both sides together) agree with the label and at least two
-of them are firm, and no claim test contradicts it; ``medium`` when at least three agree;
-``low`` otherwise, or when the non-LLM side is unknown. Claim 1 contradicted (LLM companies
+``high`` when at least four yardsticks (both sides together) agree with the label, at least two
+of them firm, and at most one disagrees (an LLM yardstick in its normal band, a non-LLM one in
+its extreme band, for an LLM-bubble label); ``medium`` when at least three agree and more agree
+than disagree; ``low`` otherwise, or when the non-LLM side is unknown. Claim 1 contradicted (LLM companies
 valued no higher than others) lowers an LLM-bubble label one step; claim 4 contradicted (the rest
 of AI exposed to an LLM bust) lowers ``llm_bubble_not_ai_bubble`` one step.
 """
@@ -124,11 +125,13 @@ def _distance(r: dict, cutoffs: dict) -> float:
     """How far a value sits from its nearest cut-off, as a ratio (0 = on the line)."""
     cut = cutoffs.get(r["yardstick"], {})
     lines = [c["value"] for c in (cut.get("elevated"), cut.get("extreme")) if c]
-    if not lines or not r["value"]:
+    if not lines or r["value"] is None:
         return 0.0
     import math
 
-    return min(abs(math.log(max(r["value"], 1e-9) / max(c, 1e-9))) for c in lines)
+    # Scores and shares can be 0: read them on a log scale from 1% of the line up, so "0 against
+    # a line at 60" is far, not on it.
+    return min(abs(math.log(max(r["value"], 0.01 * abs(c), 1e-9) / max(abs(c), 1e-9))) for c in lines)
 
 
 def decide(scorecard: dict, claims: dict | None = None) -> Verdict:
@@ -139,8 +142,10 @@ def decide(scorecard: dict, claims: dict | None = None) -> Verdict:
     sides = {side: read_side(r) for side, r in rows.items()}
     label = next(name for name, rule in LABEL_RULES if rule(sides["llm"]["reading"], sides["non_llm"]["reading"]))
     agreeing = [r for side in rows for r in rows[side] if r["band"] in AGREES[label][side]]
+    disagreeing = [r for side in rows for r in rows[side] if r["band"] not in AGREES[label][side]]
     firm = [r for r in agreeing if r["firm"]]
-    level = 2 if len(agreeing) >= 4 and len(firm) >= 2 else 1 if len(agreeing) >= 3 else 0
+    level = 2 if len(agreeing) >= 4 and len(firm) >= 2 and len(disagreeing) <= 1 else \
+        1 if len(agreeing) >= 3 and len(agreeing) > len(disagreeing) else 0
     if sides["non_llm"]["reading"] == "unknown" or label == "insufficient_evidence":
         level = 0
     lowered = []
@@ -154,7 +159,9 @@ def decide(scorecard: dict, claims: dict | None = None) -> Verdict:
     weigh = sorted(every, key=lambda r: (POINTS[r["band"]], r["firm"], _distance(r, cutoffs)), reverse=True)
     evidence = [{"yardstick": r["yardstick"], "group": r["group"], "value": r["value"], "interval": r["interval"],
                  "band": r["band"], "firm": r["firm"]} for r in weigh[:3]]
-    return Verdict(label, confidence, {**sides, "lowered_by": lowered}, tuple(evidence),
+    sides = {**sides, "lowered_by": lowered, "agreeing": len(agreeing), "disagreeing": len(disagreeing),
+             "firm_agreeing": len(firm)}
+    return Verdict(label, confidence, sides, tuple(evidence),
                    tuple(_would_change(label, rows, cutoffs)), pd.DataFrame(every))
 
 

@@ -60,7 +60,8 @@ def verdict_headline(m: dict) -> str:
     v, card = m["verdict"], m["scorecard"]
     rows, cutoffs = card["rows"], card["cutoffs"]
     lines = [f"**Verdict: {LABEL_TEXT[v['label']]}** (confidence: {v['confidence']}; intervals are 90%)."]
-    for side, group, name in (("llm", "llm_broad", "LLMs (broad definition)"), ("non_llm", "non_llm", "Non-LLM AI")):
+    for side, group, name in (("llm", "llm_broad", "The LLM side (broad definition)"),
+                              ("non_llm", "non_llm", "Non-LLM AI")):
         reading = v["sides"][side]["reading"]
         shown = [(y, rows[y][group]) for y in ("valuation_to_revenue", "funding_growth", "capex_to_revenue",
                                                 "market_signal") if group in rows.get(y, {})
@@ -96,9 +97,24 @@ def pm_numbers(m: dict) -> pd.DataFrame:
         rows.append({"Measure": "Hyperscaler capex / operating cash flow", "Value": fmt("capex_to_ocf", cap["value"]),
                      "Range / interval": f"capex {usd_bn(m.get('capex_t4q_usd'))} over four quarters",
                      "As of": cap["note"]})
-    for basket, dd in m.get("drawdowns", {}).items():
-        rows.append({"Measure": f"{md_text(display_label(basket))}: below its peak", "Value": fmt("drawdown", dd["current"]),
-                     "Range / interval": "listed basket (today's AI names looking back)", "As of": dd["as_of"]})
+    drawdowns = m.get("drawdowns", {})
+    from analysis.data.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    named = [taxonomy.segment_basket("llm_broad"), taxonomy.segment_basket("ai_infrastructure")]
+    for basket in named:
+        if basket in drawdowns:
+            dd = drawdowns[basket]
+            rows.append({"Measure": f"{md_text(display_label(basket))} basket: below its peak",
+                         "Value": fmt("drawdown", dd["current"]),
+                         "Range / interval": "today's AI names looking back (survivorship)", "As of": dd["as_of"]})
+    rest = {k: v for k, v in drawdowns.items() if k not in named and v["current"] is not None}
+    if rest:
+        vals = sorted(v["current"] for v in rest.values())
+        rows.append({"Measure": f"Other {len(rest)} AI baskets: below their peak (median)",
+                     "Value": fmt("drawdown", float(np.median(vals))),
+                     "Range / interval": f"{fmt('drawdown', vals[0])} to {fmt('drawdown', vals[-1])}",
+                     "As of": max(v["as_of"] for v in rest.values())})
     if not m.get("drawdowns"):
         rows.append({"Measure": "Listed AI baskets below their peak", "Value": "needs market data",
                      "Range / interval": "aibubble fetch, or aibubble import-prices FILE ...", "As of": ""})
