@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from analysis import baskets, plots, risk, spending, stress, valuation
+from analysis import baskets, plots, risk, share_model, spending, stress, valuation
 from analysis.bubbles import lppls, psy
 from analysis.bubbles import signal as bubble_signal
 from analysis.data.ledger import load_dataset, load_ledger
@@ -48,7 +48,7 @@ def _panel(levels):
 
 def _builders(x):
     cov = spending.coverage(x["data"].rounds, x["totals"], "broad", 0.5)
-    model = spending.share_model(x["quarterly"], "broad", 0.5)
+    model = share_model.share_model(x["quarterly"], "broad", 0.5)
     now = psy.explosive_now(x["levels"]["llm_exposed"])
     view = landscape(x["data"], "year", "", "", "", 10)
     dd = deep_dive(x["data"], "biology", load_dataset("lab_financials"), None, period="year", start_year=2019,

@@ -65,7 +65,7 @@ def test_combined_interval_contains_the_publisher_interval_on_the_bundled_data()
 
 def test_break_test_is_not_run_on_zero_shares_or_thin_coverage():
     periods = pd.period_range("2019Q1", "2026Q2", freq="Q")
-    pre = periods.start_time <= spending.CHATGPT_LAUNCH
+    pre = periods.start_time <= SM.CHATGPT_LAUNCH
     rng = np.random.default_rng(0)
     share = np.where(pre, 0.0, rng.uniform(0.4, 0.8, len(periods)))
     share[[2, 9]] = 0.3                                     # two non-zero quarters before the break
@@ -81,7 +81,7 @@ def test_break_test_is_not_run_on_zero_shares_or_thin_coverage():
 
 def test_break_test_runs_and_detects_a_real_break_when_the_sample_carries_it():
     periods = pd.period_range("2019Q1", "2026Q2", freq="Q")
-    post = periods.start_time > spending.CHATGPT_LAUNCH
+    post = periods.start_time > SM.CHATGPT_LAUNCH
     rng = np.random.default_rng(1)
     logit = np.where(post, 0.5, -1.0) + rng.normal(0, 0.1, len(periods))
     d = SM.break_decision(periods, 1 / (1 + np.exp(-logit)), {y: 0.6 for y in range(2019, 2027)})

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import share_model as M
 from analysis import spending as S
 from analysis.data.ledger import load_dataset, load_ledger
 from tests.conftest import FIXTURES
@@ -107,7 +108,7 @@ def test_trend_is_recovered_from_simulated_shares():
     periods = _simulated_periods(40)
     t = np.arange(40) / 4
     share = 1 / (1 + np.exp(-(-2 + 0.8 * t + rng.normal(0, 0.1, 40))))
-    trend = S.fit_trend(periods, share)
+    trend = M.fit_trend(periods, share)
     assert trend["slope"] == pytest.approx(0.8, abs=0.05)
     assert abs(trend["slope"] - 0.8) < 3 * trend["se"]
 
@@ -119,7 +120,7 @@ def test_break_test_finds_a_planted_break():
     for _ in range(50):
         level = np.where(np.arange(32) >= 16, 1.5, 0.0)
         share = 1 / (1 + np.exp(-(-1 + 0.02 * np.arange(32) + level + rng.normal(0, 0.3, 32))))
-        result = S.break_test(periods, share)
+        result = M.break_test(periods, share)
         detected += result.pvalue < 0.05
     assert result.first_post_period == "2023Q1"
     assert detected >= 48  # power is essentially 1 for a 5-sigma shift; 2 misses allowed
@@ -133,7 +134,7 @@ def test_break_test_has_nominal_size_without_a_break():
     rejections = 0
     for _ in range(400):
         share = 1 / (1 + np.exp(-(-0.5 + 0.03 * np.arange(32) + rng.normal(0, 0.4, 32))))
-        rejections += S.break_test(periods, share).pvalue < 0.05
+        rejections += M.break_test(periods, share).pvalue < 0.05
     assert 0.05 - 0.033 <= rejections / 400 <= 0.05 + 0.033
 
 
@@ -141,7 +142,7 @@ def test_forecast_intervals_contain_the_mean_and_stay_in_unit_interval():
     rng = np.random.default_rng(5)
     periods = _simulated_periods(30)
     share = 1 / (1 + np.exp(-(-1 + 0.1 * np.arange(30) + rng.normal(0, 0.2, 30))))
-    fc = S.forecast_share(periods, share, horizon=8)
+    fc = M.forecast_share(periods, share, horizon=8)
     assert len(fc) == 8 and str(fc.index[0]) == "2026Q3"
     assert ((fc["lower"] <= fc["mean"]) & (fc["mean"] <= fc["upper"])).all()
     assert ((fc["lower"] > 0) & (fc["upper"] < 1)).all()
@@ -152,7 +153,7 @@ def test_forecast_intervals_contain_the_mean_and_stay_in_unit_interval():
 def test_backtest_reports_model_and_naive_errors():
     periods = _simulated_periods(28)  # 2019Q1..2025Q4: hold-out is the four 2025 quarters
     share = np.linspace(0.2, 0.8, 28)
-    frame, errors = S.backtest(periods, share)
+    frame, errors = M.backtest(periods, share)
     assert list(frame.index.astype(str)) == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
     assert errors["naive_mae"] == pytest.approx(np.mean(np.abs(share[24:] - share[23])))
     assert errors["model_mae"] < errors["naive_mae"]  # a linear trend beats the last value
@@ -182,7 +183,7 @@ def test_capex_flows_by_hand():
 def test_share_model_runs_on_the_bundled_ledger():
     ledger = load_ledger()
     q = S.funding_by_domain(ledger.rounds, "quarter", start="2019-01-01")
-    model = S.share_model(q, "broad")
+    model = M.share_model(q, "broad")
     assert len(model.forecast) == 8
     assert model.break_result.first_post_period == "2023Q1"
     assert set(model.diagnostics["test"].str.split(" ").str[0]) == {"Ljung-Box", "Jarque-Bera"}
