@@ -431,3 +431,32 @@ def capex_flows(financials: pd.DataFrame, capex_llm_share: float = 0.5) -> Capex
     q["capex_excess_usd"] = (q["capex_usd"] - q["capex_trend_usd"]).clip(lower=0)
     q["llm_capex_usd"] = capex_llm_share * q["capex_excess_usd"]
     return CapexFlows(q, by_company, capex_llm_share)
+
+
+#: The ledger's coverage targets (issue #16): a share of the Stanford AI Index's global private
+#: AI investment for 2021-2023, and of the median primary publisher's AI venture total after.
+COVERAGE_TARGETS = {2021: ("Stanford AI Index", 0.20), 2022: ("Stanford AI Index", 0.15),
+                    2023: ("Stanford AI Index", 0.30), 2024: ("median of primary publishers", 0.45),
+                    2025: ("median of primary publishers", 0.45)}
+
+
+def coverage_against_targets(rounds: pd.DataFrame, market_totals: pd.DataFrame,
+                             targets: dict | None = None) -> pd.DataFrame:
+    """Per target year: the ledger's like-for-like total (announced rounds, as publishers count
+    them), the reference total, the coverage and whether it meets the target."""
+    targets = targets or COVERAGE_TARGETS
+    basis = rounds["announced_money"] if "announced_money" in rounds else rounds["new_money"]
+    usable = rounds[basis & rounds["raised_amount_usd"].notna()]
+    ledger = usable.groupby(usable["announced_on"].dt.year)["raised_amount_usd"].sum()
+    index = published_totals(market_totals, metric="ai_private_investment")
+    index = index[index["publisher"] == "Stanford AI Index"].set_index("year")["published_usd"]
+    venture = published_totals(market_totals, publishers=PRIMARY_PUBLISHERS)
+    median = venture.groupby("year")["published_usd"].median()
+    rows = []
+    for year, (against, target) in targets.items():
+        ref = index.get(year) if against == "Stanford AI Index" else median.get(year)
+        got = float(ledger.get(year, 0.0))
+        cov = got / ref if ref else float("nan")
+        rows.append({"year": year, "against": against, "reference_usd": ref, "ledger_usd": got,
+                     "coverage": cov, "target": target, "met": bool(cov >= target) if ref else None})
+    return pd.DataFrame(rows)

@@ -82,17 +82,21 @@ def money_section(data: Ledger, *, as_of: str, start_year: int):
     stage = deals.deal_table(rounds, "stage", "year").table
     region = deals.deal_table(rounds, "region", "year").table
     down = deals.down_rounds(rounds)
-    tiers = source_tiers(rounds, load_dataset("publishers"))
+    publishers = load_dataset("publishers")
+    tiers = source_tiers(rounds, publishers)
+    revenue = revenue_tiers(load_dataset("lab_financials"), publishers)
     metrics = {
         "new_money_usd_by_year": {str(p): float(v) for p, v in by_type["new_money_usd"].items()},
         "commitments_usd_by_year": {str(p): float(v) for p, v in by_type["commitments_usd"].items()},
         "down_or_flat_rounds": int((down["kind"] != "up").sum()) if len(down) else 0,
         "priced_follow_ons": int(len(down)),
         "billion_rounds": tiers,
+        "revenue_figures": revenue,
     }
     tables = {"by_type": by_type, "stage": stage, "region": region, "down": down}
     text = (f"Of the ledger's {tiers['rounds']} rounds of $1bn or more, {tiers['primary_or_tier1']} cite a primary "
-            f"or tier-1 page ({pct(tiers['share'])}); the others are marked in the tables. "
+            f"or tier-1 page ({pct(tiers['share'])}); of its {revenue['figures']} revenue figures, "
+            f"{revenue['primary_or_tier1']} do ({pct(revenue['share'])}); the others are marked in the tables. "
             f"{metrics['down_or_flat_rounds']} of {metrics['priced_follow_ons']} follow-on priced rounds were flat or down.")
     return Section(metrics, text, {}, tables)
 
@@ -107,3 +111,13 @@ def source_tiers(rounds: pd.DataFrame, publishers: pd.DataFrame) -> dict:
     good = int(big["tier"].isin(["primary", "tier1"]).sum())
     return {"rounds": int(len(big)), "primary_or_tier1": good,
             "share": round(good / len(big), 4) if len(big) else None}
+
+
+def revenue_tiers(lab_financials: pd.DataFrame, publishers: pd.DataFrame) -> dict:
+    """How many revenue and run-rate figures (the ones multiples and claim 5 use) cite a primary
+    or tier-1 publisher."""
+    rev = lab_financials[lab_financials["metric"].isin(["annualized_run_rate", "annual_revenue"])]
+    tier = rev["source_publisher"].map(publishers.set_index("publisher")["tier"])
+    good = int(tier.isin(["primary", "tier1"]).sum())
+    return {"figures": int(len(rev)), "primary_or_tier1": good,
+            "share": round(good / len(rev), 4) if len(rev) else None}

@@ -115,8 +115,25 @@ def spending_section(data: Ledger, *, as_of: str, start_year: int, definition: s
     shares = [spending.llm_share(yearly, d, infra_llm_share) for d in definitions]
     metrics = spending_metrics(outlook, coverages, conc, capex,
                                funding_metrics(data, yearly, shares)["llm_share_by_year"])
+    targets = spending.coverage_against_targets(data.rounds, market_totals)
+    metrics["coverage_targets"] = {str(r.year): {"against": r.against, "coverage": round(float(r.coverage), 4),
+                                                 "target": r.target, "met": r.met}
+                                   for r in targets.itertuples() if r.reference_usd}
     figures = {
         "full_market": plots.full_market_share_chart(outlook.full_market),
         "capex": plots.capex_vs_funding_chart(capex, quarterly, spending.llm_share(quarterly, definition, infra_llm_share)),
     }
-    return Section(metrics, spending_headline(metrics), figures, model=outlook)
+    tables = {"coverage": coverage_table(coverages[definition], targets)}
+    return Section(metrics, spending_headline(metrics), figures, tables, model=outlook)
+
+
+def coverage_table(cov, targets: pd.DataFrame) -> pd.DataFrame:
+    """Each year's coverage against each publisher's total, and the targets, as a reader's table."""
+    r = cov.ratios
+    wide = r.pivot_table(index="year", columns="publisher", values="coverage", aggfunc="first")
+    out = wide.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else f"{v:.0%}"))
+    t = targets.set_index("year")
+    out["Target"] = [f"{t.at[y, 'target']:.0%} of {t.at[y, 'against']}" if y in t.index else "" for y in out.index]
+    out["Reached"] = [("" if y not in t.index or pd.isna(t.at[y, "coverage"]) else
+                       f"{t.at[y, 'coverage']:.0%} ({'met' if t.at[y, 'met'] else 'not met'})") for y in out.index]
+    return out.reset_index().rename(columns={"year": "Year"})
