@@ -25,7 +25,7 @@ from analysis.errors import ParameterError
 
 #: Ledger columns in the bundled ``data/funding_rounds.csv`` header order.
 LEDGER_COLUMNS = [
-    "round_id", "org_name", "domain", "investment_type", "announced_on", "raised_amount_usd",
+    "round_id", "org_name", "domain", "investment_type", "money_type", "stage", "announced_on", "raised_amount_usd",
     "raised_amount", "raised_amount_currency", "post_money_valuation_usd", "lead_investors",
     "other_investors", "source_url", "source_title", "source_publisher", "source_date",
     "confidence", "notes",
@@ -254,11 +254,23 @@ def finish_ledger(c: dict, dates: "Dates", companies: pd.DataFrame, cls: Classif
         notes = pc.replace_with_mask(notes, pa.array(with_extra), pa.array(merged, pa.string()))
 
     n = len(org_pos)
+    kept_post = money["post_money_valuation_usd"]
+    money_type, stage, type_notes = money_and_stage(text["investment_type"], money["raised_amount_usd"],
+                                                    np.where(zero | below, np.nan, kept_post))
+    if type_notes is not None:
+        adjusted["money type or stage not decided by the investment type; rule in notes"] = int(
+            pd.notna(type_notes).sum())
+        with_note = pd.notna(type_notes)
+        base = notes.filter(pa.array(with_note)).to_pylist()
+        merged = [f"{b}; {e}" if b else e for b, e in zip(base, type_notes[with_note])]
+        notes = pc.replace_with_mask(notes, pa.array(with_note), pa.array(merged, pa.string()))
     ledger = pa.table({
         "round_id": text["round_id"],
         "org_name": as_strings(display, len(kept)).take(per_kept),
         "domain": as_strings(domain, len(kept)).take(per_kept),
         "investment_type": text["investment_type"],
+        "money_type": money_type,
+        "stage": stage,
         "announced_on": formatted["announced_on"],
         "raised_amount_usd": formatted["raised_amount_usd"],
         "raised_amount": formatted["raised_amount"],
@@ -282,6 +294,32 @@ def finish_ledger(c: dict, dates: "Dates", companies: pd.DataFrame, cls: Classif
     })
     return ImportResult(table=ledger, company_table=report, rows_read=rows_read, dropped=_counts(dropped),
                         adjusted=_counts(adjusted), source=source, files=files)
+
+
+def money_and_stage(investment_type: pa.Array, amount: np.ndarray, post: np.ndarray):
+    """``money_type`` and ``stage`` per round from the vendor's investment type (the rules of
+    :mod:`analysis.data.vendor_maps`, decided once per distinct type), and the note for rounds no
+    type rule decides (``None`` when there are none). Unlabelled rounds are ``growth`` from
+    $500M raised or a $5bn valuation, else ``other``; an unknown type is money type ``other``."""
+    from analysis.data import vendor_maps as V
+
+    kinds = pd.Series(investment_type.to_pandas(), dtype=object).fillna("").str.strip().str.lower()
+    distinct = kinds.unique()
+    money_of = {k: V.money_type_for(k) for k in distinct}
+    fixed_stage = {k: V.STAGE_BY_INVESTMENT_TYPE.get(k) for k in distinct}
+    money = kinds.map(lambda k: money_of[k][0]).to_numpy(dtype=object)
+    money_note = kinds.map(lambda k: money_of[k][1] or None).to_numpy(dtype=object)
+    stage = kinds.map(fixed_stage).to_numpy(dtype=object)
+    undecided = pd.isna(stage)
+    big = (np.nan_to_num(amount, nan=0.0) >= V.GROWTH_AMOUNT_USD) | (np.nan_to_num(post, nan=0.0) >= V.GROWTH_VALUATION_USD)
+    stage[undecided & big] = "growth"
+    stage[undecided & ~big] = "other"
+    stage_note = np.full(len(stage), None, dtype=object)
+    stage_note[undecided & big] = "stage growth: unlabelled round of $500M+ or a $5bn+ valuation (large-round rule)"
+    stage_note[undecided & ~big] = "stage other: the investment type names no stage"
+    notes = np.array([("; ".join(x for x in (a, b) if x) or None) for a, b in zip(money_note, stage_note)], dtype=object) \
+        if (pd.notna(money_note) | pd.notna(stage_note)).any() else None
+    return pa.array(money, pa.string()), pa.array(stage, pa.string()), notes
 
 
 def _rounds_to_keep(text: dict[str, pa.Array], amount: np.ndarray, org_pos: np.ndarray, announced: np.ndarray,
