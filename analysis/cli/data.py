@@ -1,5 +1,5 @@
-"""``aibubble validate`` and ``aibubble import crunchbase|pitchbook``: thin handlers over
-:mod:`analysis.data.ledger` and :mod:`analysis.data.importers`.
+"""``aibubble validate`` and ``aibubble import crunchbase|pitchbook|epoch``: thin handlers over
+:mod:`analysis.data.ledger`, :mod:`analysis.data.importers` and :mod:`analysis.data.epoch`.
 
 The handlers print their summary and return 0, and let :class:`~analysis.errors.AIBubbleError`
 propagate so :func:`analysis.cli.app.dispatch` prints them as one line each with a non-zero exit code.
@@ -60,6 +60,17 @@ def cmd_pitchbook(args: argparse.Namespace) -> int:
     return _write(result, args)
 
 
+def cmd_epoch(args: argparse.Namespace) -> int:
+    """Import an Epoch AI model database download as the tidy models table."""
+    from analysis.data.epoch import import_epoch, write_models
+
+    result = import_epoch(args.models, snapshot=args.snapshot)
+    out = write_models(result, args.out, force=args.force)
+    print(result.summary().to_string(index=False))
+    print(f"wrote {config.display_path(out)} ({result.kept:,} models; {result.source})")
+    return 0
+
+
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse two outputs that are one file (``--out x.csv --report x.csv``, or the same file by
     another path or link): the second write would silently replace the first."""
@@ -85,10 +96,12 @@ def _write(result, args: argparse.Namespace) -> int:
 
 def add_import_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``import`` with ``crunchbase`` and ``pitchbook`` sub-commands; return its parser."""
-    imp = subparsers.add_parser("import", help="import a Crunchbase or PitchBook export as a funding ledger",
+    imp = subparsers.add_parser("import", help="import a Crunchbase or PitchBook export as a funding ledger, "
+                                                 "or an Epoch AI model database as the models table",
                                 description="Build a funding ledger from your own Crunchbase or PitchBook "
-                                            "export, classified into the taxonomy's AI domains.")
-    sub = imp.add_subparsers(dest="import_source", required=True, metavar="{crunchbase,pitchbook}")
+                                            "export, classified into the taxonomy's AI domains; or refresh "
+                                            "the models table from an Epoch AI download.")
+    sub = imp.add_subparsers(dest="import_source", required=True, metavar="{crunchbase,pitchbook,epoch}")
 
     cb = sub.add_parser("crunchbase", help="Crunchbase bulk export (funding_rounds.csv + organizations.csv)")
     cb.add_argument("--funding-rounds", required=True, metavar="FILE.csv", help="funding_rounds.csv")
@@ -104,6 +117,17 @@ def add_import_parser(subparsers) -> argparse.ArgumentParser:
                     help="unit of DEAL_SIZE and valuations (PitchBook exports: USD millions)")
     _common(pb)
     pb.set_defaults(func=cmd_pitchbook)
+
+    ep = sub.add_parser("epoch", help="Epoch AI model database CSV (any vintage) -> models table",
+                        description="Read an Epoch AI models CSV (epoch.ai/data, CC BY 4.0), keep the "
+                                    "columns the analysis uses and write them as a models table. To "
+                                    "refresh the bundled table: --out data/models.csv --force.")
+    ep.add_argument("--models", required=True, metavar="FILE.csv", help="the downloaded Epoch AI CSV")
+    ep.add_argument("--out", required=True, metavar="MODELS.csv", help="models table to write")
+    ep.add_argument("--snapshot", metavar="YYYY-MM-DD",
+                    help="download date (default: the date in the file name, else 'undated')")
+    ep.add_argument("--force", action="store_true", help="replace --out if it exists")
+    ep.set_defaults(func=cmd_epoch)
     return imp
 
 

@@ -46,7 +46,8 @@ def round_base(round_ids: pd.Series) -> pd.Series:
 def derive_round_columns(rounds: pd.DataFrame, companies: pd.DataFrame | None = None,
                          regions: pd.DataFrame | None = None) -> pd.DataFrame:
     """``rounds`` with money_type, stage, round_base, new_money, commitment, announced_money,
-    country and region (the last two only when ``companies`` is given)."""
+    country and region (the last two when ``companies`` is given or the rounds carry their own
+    ``country``, as an imported ledger does; region needs ``regions`` too)."""
     classified = classify_rounds(rounds)
     out = rounds.assign(money_type=classified["money_type"], stage=classified["stage"],
                         round_base=round_base(rounds["round_id"]))
@@ -56,8 +57,14 @@ def derive_round_columns(rounds: pd.DataFrame, companies: pd.DataFrame | None = 
     out["new_money"] = out["money_type"].isin(NEW_MONEY_TYPES) & ~listed
     out["commitment"] = out["money_type"].isin(COMMITMENT_TYPES) & ~listed
     out["announced_money"] = out["money_type"].isin(ANNOUNCED_TYPES) & ~listed
+    own = out["country"] if "country" in out else pd.Series(np.nan, index=out.index, dtype=object)
     if companies is not None and "country" in companies:
-        country = out["org_name"].map(companies.drop_duplicates("name").set_index("name")["country"])
+        # The curated company table wins; an imported ledger's own per-round HQ country
+        # (from the vendor's organisation record) fills companies the table does not list.
+        listed_country = out["org_name"].map(companies.drop_duplicates("name").set_index("name")["country"])
+        own = listed_country.where(listed_country.notna(), own)
+    if companies is not None or "country" in out:
+        country = own.astype(object).where(own.notna(), None)
         out["country"] = country
         if regions is not None:
             # A company whose HQ no page states has no region (tables show it as "unknown").

@@ -65,6 +65,9 @@ class FundingRounds(_Sourced):
     money_type: Optional[Series[str]] = pa.Field(isin=MONEY_TYPES)
     stage: Optional[Series[str]] = pa.Field(isin=STAGES)
     announced_total_usd: Optional[Series[float]] = pa.Field(nullable=True, ge=0)
+    # HQ country of the raising company as the vendor export states it (importers write it;
+    # the curated ledger keeps countries in companies.csv, which wins where both exist).
+    country: Optional[Series[str]] = pa.Field(nullable=True, str_matches=r"^[A-Z]{2}$")
 
 
 class Companies(_Sourced):

@@ -120,3 +120,17 @@ def test_bundled_reclassified_rows(round_id, money):
     rounds = load_ledger().rounds.set_index("round_id")
     assert rounds.at[round_id, "money_type"] == money
     assert not rounds.at[round_id, "new_money"] or money == "equity_cash"
+
+
+def test_the_company_table_country_wins_and_an_imported_round_country_fills_the_rest():
+    rounds = _rounds([("a", "A", "series_b", "equity_cash", "early", "2025-01-01", 1, None),
+                      ("b", "B", "series_b", "equity_cash", "early", "2025-01-01", 1, None),
+                      ("c", "C", "series_b", "equity_cash", "early", "2025-01-01", 1, None)])
+    rounds["country"] = ["DE", "FR", None]          # what an importer read from the vendor
+    companies = pd.DataFrame({"name": ["A", "C"], "country": ["US", None]})
+    regions = pd.DataFrame({"country": ["US", "FR", "DE"], "region": ["US", "Europe", "Europe"]})
+    out = DM.derive_round_columns(rounds, companies, regions)
+    assert list(out["country"]) == ["US", "FR", None]
+    assert list(out["region"].fillna("unknown")) == ["US", "Europe", "unknown"]
+    # Without a company table the rounds' own countries stand.
+    assert list(DM.derive_round_columns(rounds, None, regions)["country"]) == ["DE", "FR", None]

@@ -88,3 +88,21 @@ def test_aibubble_main_matches_cli_exit_codes(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:   # argparse: a required option missing
         main(["import", "crunchbase", "--out", str(out)])
     assert info.value.code == 2
+
+
+def test_cli_epoch_writes_the_models_table_and_refuses_to_overwrite(tmp_path, capsys):
+    download = tmp_path / "notable_ai_models_2026-05-01.csv"
+    download.write_text("Model,Organization,Publication date,Parameters,Model accessibility\n"
+                        "A,Lab,2024-01-01,7e9,Open weights (unrestricted)\nB,Lab,,1e9,API access\n",
+                        encoding="utf-8")
+    out = tmp_path / "models.csv"
+    assert _cli(["import", "epoch", "--models", str(download), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "rows kept" in printed and "no readable publication date" in printed and "CC BY 4.0" in printed
+    models = read_table(out, "models")
+    assert models["model"].tolist() == ["A"] and "snapshot 2026-05-01" in models["source"].iloc[0]
+    before = out.read_bytes()
+    assert _cli(["import", "epoch", "--models", str(download), "--out", str(out)]) != 0
+    assert "exists" in capsys.readouterr().out and out.read_bytes() == before
+    assert _cli(["import", "epoch", "--models", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "m2.csv")]) != 0
+    assert "file not found" in capsys.readouterr().out and not (tmp_path / "m2.csv").exists()

@@ -28,7 +28,7 @@ LEDGER_COLUMNS = [
     "round_id", "org_name", "domain", "investment_type", "money_type", "stage", "announced_on", "raised_amount_usd",
     "raised_amount", "raised_amount_currency", "post_money_valuation_usd", "lead_investors",
     "other_investors", "source_url", "source_title", "source_publisher", "source_date",
-    "confidence", "notes",
+    "confidence", "notes", "country",
 ]
 #: Ledger columns that hold numbers (written as plain digits; never treated as text).
 LEDGER_NUMBER_COLUMNS = ("raised_amount_usd", "raised_amount", "post_money_valuation_usd")
@@ -226,6 +226,11 @@ def finish_ledger(c: dict, dates: "Dates", companies: pd.DataFrame, cls: Classif
     display[clash] = [f"{nm} ({a})".strip() for nm, a in zip(names[clash], alt[clash])]
     adjusted["company name shared by several companies; id appended"] = int(clash[per_kept.to_numpy()].sum())
     domain = table["domain"].to_numpy(dtype=object)[kept]
+    country = _countries(companies, kept)
+    unknown = pd.isna(country)
+    if "country" in companies and companies["country"].notna().any() and unknown.any():
+        adjusted["company country missing or not a known country (left empty)"] = int(
+            np.bincount(per_kept.to_numpy(), minlength=len(kept))[unknown].sum())
     company_note = arrow_strings(table["note"]).take(pa.array(kept)).cast(pa.string())
 
     # Extra notes (imprecise dates, unknown types, valuations left out) touch few rows; only
@@ -284,16 +289,31 @@ def finish_ledger(c: dict, dates: "Dates", companies: pd.DataFrame, cls: Classif
         "source_date": text["source_date"],
         "confidence": pa.repeat(pa.scalar("reported", pa.string()), n),
         "notes": notes,
+        "country": pa.array(country, pa.string()).take(per_kept),
     })
     report = pa.table({
         "org_name": as_strings(display, len(kept)), "org_key": as_strings(companies["key"], len(companies)).take(kept),
         "domain": as_strings(domain, len(kept)), "rule": as_strings(table["rule"].to_numpy(dtype=object)[kept], len(kept)),
         "matched": as_strings(table["matched"].to_numpy(dtype=object)[kept], len(kept)),
         "note": company_note,
+        "country": pa.array(country, pa.string()),
         "rounds": rounds_of[kept],
     })
     return ImportResult(table=ledger, company_table=report, rows_read=rows_read, dropped=_counts(dropped),
                         adjusted=_counts(adjusted), source=source, files=files)
+
+
+def _countries(companies: pd.DataFrame, kept: np.ndarray) -> np.ndarray:
+    """ISO alpha-2 HQ country of each kept company from the vendor's value (alpha-2, alpha-3 or
+    an English name; :func:`analysis.data.vendor_maps.country_code`), decided once per distinct
+    value; missing where the export has no country column or an unknown value."""
+    from analysis.data import vendor_maps as V
+
+    if "country" not in companies:
+        return np.full(len(kept), None, dtype=object)
+    raw = companies["country"].take(kept).astype(object)
+    code_of = {v: V.country_code(v) for v in pd.unique(raw.dropna()) if isinstance(v, str)}
+    return np.array([code_of.get(v) if isinstance(v, str) else None for v in raw], dtype=object)
 
 
 def money_and_stage(investment_type: pa.Array, amount: np.ndarray, post: np.ndarray):

@@ -31,7 +31,7 @@ _CB_ROUND_COLUMNS = ("uuid", "name", "permalink", "cb_url", "updated_at", "inves
                      "raised_amount_usd", "raised_amount", "raised_amount_currency_code",
                      "post_money_valuation_usd", "org_uuid", "lead_investor_uuids")
 _CB_ORG_COLUMNS = ("uuid", "name", "permalink", "cb_url", "category_list", "category_groups_list",
-                   "short_description", "description")
+                   "short_description", "description", "country_code")
 
 
 def import_crunchbase(funding_rounds: Path | str, organizations: Path | str, *,
@@ -210,6 +210,7 @@ def _classifier_input(orgs: pa.Table) -> pd.DataFrame:
         "categories": as_series(optional(orgs, "category_list")),
         "category_groups": as_series(optional(orgs, "category_groups_list")), "text": as_series(text),
         "alt_id": as_series(pc.coalesce(optional(orgs, "permalink"), orgs["uuid"])),
+        "country": as_series(optional(orgs, "country_code")),
     })
 
 

@@ -61,6 +61,8 @@ PITCHBOOK_ALIASES = {
     "LEAD_SOLE_INVESTORS": "LEAD_INVESTORS", "DEAL_SIZE_USD_MILLIONS": "DEAL_SIZE",
     "POST_MONEY_VALUATION": "POST_VALUATION", "PRE_MONEY_VALUATION_USD_MILLIONS": "PRE_MONEY_VALUATION",
     "POST_VALUATION_USD_MILLIONS": "POST_VALUATION", "COMPANY_DESCRIPTION": "DESCRIPTION",
+    "HQ_COUNTRY_TERRITORY_REGION": "HQ_COUNTRY", "HQ_COUNTRY_TERRITORY": "HQ_COUNTRY",
+    "COMPANY_COUNTRY": "HQ_COUNTRY", "COUNTRY": "HQ_COUNTRY",
 }
 PITCHBOOK_INDUSTRY_COLUMNS = ("PRIMARY_INDUSTRY_CODE", "PRIMARY_INDUSTRY_GROUP", "PRIMARY_INDUSTRY_SECTOR",
                               "ALL_INDUSTRIES")
@@ -144,6 +146,7 @@ def import_pitchbook(deals: Path | str, *, deal_size_unit: str = "millions", tax
         "category_groups": groups if groups is not None else optional(first, "ALL_INDUSTRIES"),
         "text": text.where(text != ""),
         "alt_id": optional(first, "COMPANY_ID").fillna(key.take(first_at).reset_index(drop=True)),
+        "country": optional(first, "HQ_COUNTRY"),
     })
     cls = classify_companies(companies, tax, ai_filter=ai_filter)
 

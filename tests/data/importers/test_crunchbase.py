@@ -220,3 +220,19 @@ def test_same_ledger_whether_all_organisations_or_only_raisers_are_classified(cb
     assert many.table.equals(cb.table)
     assert many.companies.equals(cb.companies)
     assert many.dropped.equals(cb.dropped) and many.adjusted.equals(cb.adjusted)
+
+
+def test_crunchbase_country_codes_become_iso_alpha2_per_company_and_round(cb):
+    countries = dict(zip(cb.companies["org_name"], cb.companies["country"]))
+    assert countries["Frontier Mind"] == "GB" and countries["Nova AI (nova-ai-2)"] == "IL"
+    frontier = cb.ledger[cb.ledger["org_name"] == "Frontier Mind"]
+    assert set(frontier["country"]) == {"GB"}
+
+
+def test_an_unknown_crunchbase_country_is_left_empty_and_counted(tmp_path):
+    orgs = raw_csv(CB / "organizations.csv")
+    next(o for o in orgs if o["name"] == "Frontier Mind")["country_code"] = "XYZ"
+    result = import_crunchbase(CB / "funding_rounds.csv", write_rows(tmp_path / "organizations.csv", orgs))
+    frontier = result.ledger[result.ledger["org_name"] == "Frontier Mind"]
+    assert frontier["country"].isna().all()
+    assert result.adjusted["company country missing or not a known country (left empty)"] == len(frontier)

@@ -10,7 +10,7 @@ from analysis.data.ledger import load_ledger
 from analysis.data.schemas import INVESTMENT_TYPES
 from analysis.data.tables import read_table
 from analysis.errors import DataValidationError
-from tests.data.importers.common import PB, row_of
+from tests.data.importers.common import PB, row_of, raw_csv, write_rows
 
 
 def test_pitchbook_round_trip_and_accounting(pb, tmp_path):
@@ -80,3 +80,19 @@ def test_an_empty_round_id_is_an_error(tmp_path):
     with pytest.raises(DataValidationError) as info:
         import_pitchbook(tmp_path / "deals.csv")
     assert [(p.line, p.column) for p in info.value.problems] == [(4, "DEAL_ID")]
+
+
+def test_pitchbook_hq_country_names_become_iso_alpha2(tmp_path):
+    rows = raw_csv(PB / "human_headers_deals.csv")
+    for row in rows:
+        row["HQ Country/Territory/Region"] = "United Kingdom"
+    rows[0]["HQ Country/Territory/Region"] = "United States"
+    result = import_pitchbook(write_rows(tmp_path / "deals.csv", rows))
+    first = result.ledger[result.ledger["org_name"] == rows[0]["Companies"]]
+    assert set(first["country"]) == {"US"}
+    assert (result.ledger["org_name"] != rows[0]["Companies"]).sum() > 0
+    assert set(result.ledger.loc[result.ledger["org_name"] != rows[0]["Companies"], "country"]) == {"GB"}
+    # An export without a country column leaves the column empty and counts nothing.
+    plain = import_pitchbook(PB / "human_headers_deals.csv")
+    assert plain.ledger["country"].isna().all()
+    assert not any("country" in reason for reason in plain.adjusted.index)
