@@ -429,8 +429,11 @@ class BasketPanel:
         return self.summary().to_html(index=False)
 
 
-def ai_era_baskets(universe, start=AI_ERA_START) -> BasketPanel:
+def ai_era_baskets(universe, start=AI_ERA_START, levels: pd.DataFrame | None = None) -> BasketPanel:
     """The taxonomy's equal-weighted baskets from ``start`` (default 2019-01-01) and QQQ/SPY.
+
+    ``levels``: the baskets' levels when the caller already has them
+    (``taxonomy_baskets(universe, start)``), so they are not computed twice.
 
     Raises
     ------
@@ -452,7 +455,7 @@ def ai_era_baskets(universe, start=AI_ERA_START) -> BasketPanel:
             owner[t] = b.id
         if tks:
             members[b.id] = tks
-    levels = taxonomy_baskets(universe, start)
+    levels = taxonomy_baskets(universe, start) if levels is None else levels
     members = {k: v for k, v in members.items() if k in levels}
     wide = wide_closes(prices, None) if not prices.empty else pd.DataFrame()
     bench = wide[[t for t in BENCHMARKS if t in wide]] if len(wide) else pd.DataFrame()
@@ -489,7 +492,9 @@ class MarketContext:
         """The AI-era basket panel (:func:`ai_era_baskets`) of this context's universe."""
         if self.universe is None or not self.available:
             raise ParameterError("no market data: the basket panel needs cached prices")
-        return ai_era_baskets(self.universe, start)
+        # market_context's levels are the AI-era baskets from AI_ERA_START: reuse them.
+        same = start is not None and pd.Timestamp(start) == pd.Timestamp(AI_ERA_START)
+        return ai_era_baskets(self.universe, start, levels=self.levels if same else None)
 
     def summary(self) -> pd.DataFrame:
         return self.status_table

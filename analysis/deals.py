@@ -105,17 +105,26 @@ def supplier_flags(rounds: pd.DataFrame, investors: pd.DataFrame,
     """
     suppliers = {n.lower() for n in investors.loc[investors["investor_type"].isin(SUPPLIER_TYPES), "name"]}
     parents = _parents(relationships)
+    # Parent links are few (a handful of companies): look them up only for those companies'
+    # rounds, so a ledger of thousands of rounds costs one pass over its investor names.
+    parent_links = {company: list(zip(g["investor"], g["from_date"], g["to_date"]))
+                    for company, g in parents.groupby("company")}
 
-    def flags(row) -> tuple[bool, bool]:
-        ours = parents[parents["company"] == row.org_name]
-        ours = ours[(ours["from_date"].isna() | (ours["from_date"] <= row.announced_on))
-                    & (ours["to_date"].isna() | (ours["to_date"] >= row.announced_on))]
-        excluded = set(ours["investor"])
-        led = {n.lower() for n in split_names(row.lead_investors)} & suppliers - excluded
-        other = {n.lower() for n in split_names(row.other_investors)} & suppliers - excluded
-        return bool(led), bool(led or other)
+    def excluded(company, announced) -> set[str]:
+        return {investor for investor, start, stop in parent_links.get(company, ())
+                if (pd.isna(start) or start <= announced) and (pd.isna(stop) or stop >= announced)}
 
-    pairs = [flags(row) for row in rounds.itertuples()]
+    def named_suppliers(text) -> set[str]:
+        return {n.lower() for n in split_names(text)} & suppliers
+
+    pairs = []
+    for company, announced, leads, others in zip(rounds["org_name"], rounds["announced_on"],
+                                                 rounds["lead_investors"], rounds["other_investors"]):
+        led, other = named_suppliers(leads), named_suppliers(others)
+        if (led or other) and company in parent_links:
+            dropped = excluded(company, announced)
+            led, other = led - dropped, other - dropped
+        pairs.append((bool(led), bool(led or other)))
     return pd.DataFrame(pairs, columns=["supplier_led", "supplier_in"], index=rounds.index)
 
 

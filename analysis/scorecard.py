@@ -317,18 +317,20 @@ def build(rounds: pd.DataFrame, lab_financials: pd.DataFrame, market_totals: pd.
               "non_llm": taxonomy.non_llm_domains("broad")}
     domain_groups = {d: (d,) for d in taxonomy.ids}
     multiples = revenue_multiples(rounds, lab_financials)
+    supplier_in = None
+    if investors is not None:
+        from analysis.deals import supplier_flags
+
+        usable = rounds[rounds["new_money"] & rounds["raised_amount_usd"].notna()]
+        supplier_in = supplier_flags(usable, investors, relationships)["supplier_in"]
     rows = []
     for group, doms in {**groups, **domain_groups}.items():
         rows.append(_row("valuation_to_revenue", group, valuation_to_revenue(multiples, doms, end),
                          cuts["valuation_to_revenue"], "ledger post-money / data/lab_financials.csv revenue"))
         rows.append(_row("mega_round_share", group, share_of_last_year(rounds, doms, end, "mega"),
                          cuts["mega_round_share"], "ledger"))
-        if investors is not None:
-            from analysis.deals import supplier_flags
-
-            usable = rounds[rounds["new_money"] & rounds["raised_amount_usd"].notna()]
-            flags = supplier_flags(usable, investors, relationships)["supplier_in"]
-            rows.append(_row("supplier_share", group, share_of_last_year(rounds, doms, end, "", flags=flags),
+        if supplier_in is not None:
+            rows.append(_row("supplier_share", group, share_of_last_year(rounds, doms, end, "", flags=supplier_in),
                              cuts["supplier_share"], "ledger, investors.csv, relationships.csv"))
     # Funding growth: the full market for the two sides, the ledger for domains.
     fm = share_model.full_market_share(rounds, market_totals, "broad", infra_llm_share, taxonomy)

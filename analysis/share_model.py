@@ -347,10 +347,15 @@ def full_market_share(rounds: pd.DataFrame, market_totals: pd.DataFrame, definit
     Each publisher's shares come from ``spending.coverage`` restricted to that publisher (so the
     formula lives in one place); the grid is their union.
     """
+    from analysis.data.taxonomy import load_taxonomy
+
+    taxonomy = taxonomy or load_taxonomy()
     totals = spending.published_totals(market_totals)
+    ledger = spending.ledger_by_year(rounds, taxonomy)
     parts = []
     for publisher in sorted(totals["publisher"].unique()):
-        cov = spending.coverage(rounds, market_totals, definition, infra_llm_share, taxonomy, publishers=(publisher,))
+        cov = spending.coverage_of_ledger(ledger, market_totals, definition, infra_llm_share, taxonomy,
+                                          publishers=(publisher,))
         if cov.full_market.empty:
             continue
         fm = cov.full_market[["year", "allocation", "share_mid", "ledger_share"]].rename(columns={"share_mid": "share"})

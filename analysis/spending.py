@@ -237,8 +237,14 @@ def coverage(rounds: pd.DataFrame, market_totals: pd.DataFrame, definition: str 
     a zero tail.
     """
     taxonomy = taxonomy or load_taxonomy()
-    # Like-for-like with the publishers (data model v2): they count announced rounds with their
-    # tranches and compute, not secondaries, debt, grants or listed companies' raises.
+    return coverage_of_ledger(ledger_by_year(rounds, taxonomy), market_totals, definition, infra_llm_share,
+                              taxonomy, publishers)
+
+
+def ledger_by_year(rounds: pd.DataFrame, taxonomy: Taxonomy) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ledger's dollars per year x domain, all rounds and rounds under ``SMALL_ROUND_USD``,
+    on the publishers' basis: announced rounds with their tranches and compute, not
+    secondaries, debt, grants or listed companies' raises (data model v2)."""
     basis = rounds["announced_money"] if "announced_money" in rounds else rounds["new_money"]
     usable = rounds[basis & rounds["raised_amount_usd"].notna()]
     usable = usable.assign(year=usable["announced_on"].dt.year)
@@ -249,7 +255,16 @@ def coverage(rounds: pd.DataFrame, market_totals: pd.DataFrame, definition: str 
     domains = pd.Index(taxonomy.ids)
     by_year_domain = by_year_domain.reindex(columns=domains, fill_value=0.0)
     small = small.reindex(index=by_year_domain.index, columns=domains, fill_value=0.0)
-    weight = _llm_weight(domains, definition, infra_llm_share, taxonomy)
+    return by_year_domain, small
+
+
+def coverage_of_ledger(ledger: tuple[pd.DataFrame, pd.DataFrame], market_totals: pd.DataFrame,
+                       definition: str, infra_llm_share: float, taxonomy: Taxonomy,
+                       publishers: tuple[str, ...] | None = None) -> Coverage:
+    """:func:`coverage` from the ledger's yearly dollars (:func:`ledger_by_year`), so callers that
+    need it per publisher pivot the ledger once."""
+    by_year_domain, small = ledger
+    weight = _llm_weight(by_year_domain.columns, definition, infra_llm_share, taxonomy)
 
     published = published_totals(market_totals, publishers=publishers)
     ratio_rows, share_rows = [], []

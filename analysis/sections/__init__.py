@@ -8,6 +8,7 @@ reader sees and ``metrics.json`` cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -25,5 +26,32 @@ class Section:
     def summary(self):
         import pandas as pd
 
-        return pd.DataFrame([{"text": self.text, "figures": len([f for f in self.figures.values() if f is not None]),
+        figures = len(self.figures) if isinstance(self.figures, LazyFigures) else \
+            len([f for f in self.figures.values() if f is not None])
+        return pd.DataFrame([{"text": self.text, "figures": figures,
                               "tables": len(self.tables)}])
+
+
+class LazyFigures(Mapping):
+    """Figures by name, each built on first access and kept.
+
+    A section offers every figure a page might show, but a page shows a few: the briefing two
+    of the signal section's fourteen. Building a plotly figure costs tens of milliseconds to a
+    second, so figures are recipes until a page asks for them. Iterating and ``len`` see every
+    name without building anything.
+    """
+
+    def __init__(self, recipes: Mapping[str, Callable[[], object]]):
+        self._recipes = dict(recipes)
+        self._built: dict[str, object] = {}
+
+    def __getitem__(self, name: str):
+        if name not in self._built:
+            self._built[name] = self._recipes[name]()
+        return self._built[name]
+
+    def __iter__(self):
+        return iter(self._recipes)
+
+    def __len__(self) -> int:
+        return len(self._recipes)

@@ -7,20 +7,23 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.display import md_text
-from analysis.sections import Section
+from analysis.sections import LazyFigures, Section
 
 
 def backtest_section(index_ticker: str = "^IXIC", market_ticker: str = "^GSPC", start: str = "1995-01-01",
-                     end: str = "2002-12-31") -> Section:
+                     end: str = "2002-12-31", fit_cache=True) -> Section:
     """The calibration on past bubbles (no market data needed) and, with ``index_ticker`` in the
-    cache, its signal month by month through ``start``..``end``."""
+    cache, its signal month by month through ``start``..``end``. ``fit_cache``: the LPPLS fit cache
+    as in :func:`analysis.sections.signals.basket_signals` (the past never changes, so a later
+    run refits nothing)."""
     from analysis import plots
     from analysis.bubbles import signal as S
+    from analysis.bubbles.fitcache import FitCache
     from analysis.data.market import MarketCache
     from analysis.sections.signals import calibration_text
 
     cal = S.load_calibration()
-    figures = {"calibration": plots.calibration_chart(cal)}
+    figures = {"calibration": lambda: plots.calibration_chart(cal)}
     tables = {"calibration": cal.reader_table()}
     metrics = {"calibration_events": cal.independent_events, "high_threshold": S.HIGH}
     text = calibration_text(cal)
@@ -31,7 +34,8 @@ def backtest_section(index_ticker: str = "^IXIC", market_ticker: str = "^GSPC", 
         s = s[s.index <= pd.Timestamp(end)]
         m = cache.read(market_ticker, "prices")
         mkt = m.frame.set_index("date")["close"].sort_index() if m.ok else None
-        h = S.history(s, "ME", mkt, start=start, end=end, name=index_ticker)
+        fits = FitCache() if fit_cache is True else (fit_cache or None)
+        h = S.history(s, "ME", mkt, start=start, end=end, name=index_ticker, cache=fits)
         t = h.table.dropna(subset=["score"])
         peak = s[s.index >= pd.Timestamp(start)].idxmax()
         high = t[t["high"].astype(bool)]
@@ -47,9 +51,9 @@ def backtest_section(index_ticker: str = "^IXIC", market_ticker: str = "^GSPC", 
                 f"never reached 'high' (the index peaked on {metrics['peak_date']})")
         text += (f" On {md_text(index_ticker)} month by month, the signal peaked at {metrics['max_score']:.1f} on "
                  f"{metrics['max_score_date']} and {lead}; {metrics['months_high']} month ends scored high.")
-        figures["index"] = plots.signal_panel_chart(h)
+        figures["index"] = lambda: plots.signal_panel_chart(h)
     else:
         text += (f" With {md_text(index_ticker)} prices in the market cache (`aibubble import-prices FILE --ticker "
                  f"{md_text(index_ticker)}`) the section also shows the signal month by month through the dot-com "
                  f"bubble.")
-    return Section(metrics, text, figures, tables)
+    return Section(metrics, text, LazyFigures(figures), tables)

@@ -16,7 +16,7 @@ import pandas as pd
 from analysis import baskets
 from analysis.bubbles import signal as S
 from analysis.display import label, md_text
-from analysis.sections import Section
+from analysis.sections import LazyFigures, Section
 
 NO_MARKET_DATA = ("**These charts need market data.** The market-data cache is empty, so the basket "
                   "charts, the bubble signals over time and the drawdowns are not shown. Fill the cache "
@@ -160,22 +160,24 @@ def signals_section(market, *, trust_basket: str | None = None, cache=True, freq
     metrics = {"available": bool(market.available),
                "calibration": {"independent_events": cal.independent_events, "high_threshold": S.HIGH,
                                "source": cal.source}}
-    figures = {"calibration": plots.calibration_chart(cal)}
+    recipes = {"calibration": lambda: plots.calibration_chart(cal)}
     tables = {"calibration": cal.reader_table(), "calibration_loeo": cal.loeo_summary()}
     if not market.available:
-        return Section(metrics, NO_MARKET_DATA + "\n\n" + calibration_text(cal), figures, tables)
+        return Section(metrics, NO_MARKET_DATA + "\n\n" + calibration_text(cal), LazyFigures(recipes), tables)
     sig = basket_signals(market, trust_basket=trust_basket, cache=cache, freq=freq)
     metrics["baskets"] = sig.metrics()
     panel = sig.panel
-    figures.update({
-        "baskets": plots.ai_basket_chart(panel), "baskets_launch": plots.ai_basket_chart(panel, launch=True),
-        "underwater": plots.underwater_chart(panel.drawdown(), baskets.SURVIVORSHIP_NOTE),
-        "rolling": plots.rolling_risk_chart(panel.volatility(), panel.beta(), baskets.SURVIVORSHIP_NOTE),
-        "scores": plots.signal_score_chart(sig.histories)})
+    recipes.update({
+        "baskets": lambda: plots.ai_basket_chart(panel),
+        "baskets_launch": lambda: plots.ai_basket_chart(panel, launch=True),
+        "underwater": lambda: plots.underwater_chart(panel.drawdown(), baskets.SURVIVORSHIP_NOTE),
+        "rolling": lambda: plots.rolling_risk_chart(panel.volatility(), panel.beta(), baskets.SURVIVORSHIP_NOTE),
+        "scores": lambda: plots.signal_score_chart(sig.histories)})
     for key, h in sig.histories.items():
-        figures[f"signal:{key}"] = plots.signal_panel_chart(h, sig.trust if key == trust_basket else None)
+        recipes[f"signal:{key}"] = (lambda h=h, key=key:
+                                    plots.signal_panel_chart(h, sig.trust if key == trust_basket else None))
     tables.update({"status": sig.status(), "drawdowns": sig.drawdowns})
-    return Section(metrics, signals_text(metrics) + "\n\n" + calibration_text(cal), figures, tables,
+    return Section(metrics, signals_text(metrics) + "\n\n" + calibration_text(cal), LazyFigures(recipes), tables,
                    model=sig)
 
 
