@@ -50,6 +50,9 @@ class LazyFigures(Mapping):
             self._built[name] = self._recipes[name]()
         return self._built[name]
 
+    def __contains__(self, name) -> bool:
+        return name in self._recipes
+
     def __iter__(self):
         return iter(self._recipes)
 
