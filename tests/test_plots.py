@@ -56,7 +56,9 @@ def _builders(x):
     basket = baskets.basket_index(pd.DataFrame({"date": x["levels"].index.repeat(1), "ticker": "A",
                                                 "close": x["levels"]["llm_exposed"].to_numpy()}), ["A"], name="A")
     return {
-        "funding_by_domain": lambda: plots.funding_by_domain_chart(x["quarterly"]),
+        "funding_by_domain": lambda: plots.funding_by_domain_chart(x["quarterly"], data_to="2026-06-23"),
+        "funding_share": lambda: plots.funding_share_chart(x["quarterly"], data_to="2026-06-23"),
+        "funding_small_multiples": lambda: plots.funding_small_multiples_chart(x["quarterly"], data_to="2026-06-23"),
         "llm_share": lambda: plots.llm_share_chart([spending.llm_share(x["yearly"], "broad", 0.5)]),
         "share_model": lambda: plots.share_model_chart(model),
         "coverage": lambda: plots.coverage_chart(cov),
@@ -95,7 +97,7 @@ def _builders(x):
 
 def test_every_chart_builder_is_covered():
     public = {n for n in dir(plots) if n.endswith("_chart") and callable(getattr(plots, n))}
-    names = {"funding_by_domain", "llm_share", "share_model", "coverage", "full_market", "concentration",
+    names = {"funding_by_domain", "funding_share", "funding_small_multiples", "llm_share", "share_model", "coverage", "full_market", "concentration",
              "capex_vs_funding", "capex_ratio", "valuation_index", "multiples", "risk_scores", "score_history",
              "stress", "basket_levels", "bsadf", "backtest", "line", "lppls_confidence", "tc_distribution",
              "investor", "domain_share", "basket", "signal_panel", "signal_score", "signal_components",
