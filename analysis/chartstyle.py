@@ -168,9 +168,10 @@ def mark_partial(fig: go.Figure, period: str, data_to, axis: str = "x") -> None:
             continue
         ticktext = list(ax.ticktext or labels)
         ticktext[i] = text.replace(" (", "<br>(")
-        fig.update_layout({f"{axis}axis": dict(tickmode="array", tickvals=labels, ticktext=ticktext)})
+        fig.update_layout({f"{axis}axis": dict(tickmode="array", tickvals=list(range(len(labels))),
+                                               ticktext=ticktext)})
         fig.add_vrect(x0=i - 0.5, x1=i + 0.5, fillcolor="rgba(0,0,0,0.06)", line_width=0, layer="below")
-        fig.add_annotation(x=lab, xref=axis, y=1, yref="paper", yanchor="bottom", text="partial", showarrow=False,
+        fig.add_annotation(x=i, xref=axis, y=1, yref="paper", yanchor="bottom", text="partial", showarrow=False,
                            font=dict(size=10, color="#666"))
 
 
@@ -186,8 +187,10 @@ def finish(fig: go.Figure, title: str, source: str, *, period: str | None = None
         # would come first); periods and years sort correctly as strings.
         labels = sorted({str(x) for trace in fig.data if getattr(trace, "x", None) is not None
                          and trace.xaxis in (None, "x") for x in trace.x if x is not None})
-        fig.update_layout(xaxis=dict(categoryorder="array", categoryarray=labels, tickmode="array", tickvals=labels,
-                                     ticktext=labels, tickangle=-45 if len(labels) > 12 else 0))
+        # tick positions by index: a category named like a number ("2019") would be read as a position
+        fig.update_layout(xaxis=dict(categoryorder="array", categoryarray=labels, tickmode="array",
+                                     tickvals=list(range(len(labels))), ticktext=labels,
+                                     tickangle=-45 if len(labels) > 12 else 0))
         if period:
             mark_partial(fig, period, data_to)
     fig.add_annotation(text=f"Source: {source}", xref="paper", yref="paper", x=0, y=1.0, yanchor="bottom",
@@ -199,7 +202,8 @@ def finish(fig: go.Figure, title: str, source: str, *, period: str | None = None
 
 def category_rows(fig: go.Figure, labels: list, axis: str = "y", extra: int = 200) -> None:
     """A chart whose ``labels`` are its rows: one tick per row and a height that fits them all."""
-    fig.update_layout({f"{axis}axis": dict(tickmode="array", tickvals=labels, ticktext=labels)},
+    labels = list(dict.fromkeys(labels))  # plotly keeps one category per distinct label
+    fig.update_layout({f"{axis}axis": dict(tickmode="array", tickvals=list(range(len(labels))), ticktext=labels)},
                       height=row_height(len(labels), extra))
 
 

@@ -68,3 +68,12 @@ def words(key: object) -> str:
     if text.startswith("series_") and len(text) == 8:
         return f"series {text[-1].upper()}"
     return text.replace("_", " ")
+
+
+def data_end(ledger, as_of) -> str:
+    """The date the funding data stop: the ledger's last round, or ``as_of`` if earlier (charts
+    mark the period running past it as partial)."""
+    import pandas as pd
+
+    end = ledger.last_round_date if not as_of else min(ledger.last_round_date, pd.Timestamp(as_of))
+    return end.date().isoformat()

@@ -116,14 +116,18 @@ def funding_small_multiples_chart(funding: FundingByDomain,
         fig.add_bar(x=starts, y=wide[domain].round(1).tolist(), name=display_name(domain), showlegend=False,
                     marker=dict(color=styles[domain]["color"], opacity=opacity), row=r, col=c,
                     hovertemplate="%{x}: %{y:,.0f} m USD<extra></extra>")
-        fig.update_yaxes(title_text="USD m", tickformat="~s", row=r, col=c, title_standoff=2)
+        fig.update_yaxes(title_text="USD m", tickformat=",.0f", row=r, col=c, title_standoff=2)
         fig.update_xaxes(title_text=funding.period.capitalize(), type="date", row=r, col=c, title_standoff=2,
                          tickformat="%Y", dtick="M24")
     fig.update_annotations(font=dict(size=12))
     fig.update_layout(height=230 * rows + 120, hovermode="closest", bargap=0.1)
     note = f"; the last {funding.period} runs to {pd.Timestamp(data_to).date().isoformat()} (lighter)" \
         if last_partial else ""
-    return _finish(fig, f"Funding per {funding.period}, each domain on its own scale", source + note)
+    _finish(fig, f"Funding per {funding.period}, each domain on its own scale", source + note)
+    # the source line above the first row of panel titles, not on them
+    fig.update_annotations(yshift=22, selector=dict(text=f"Source: {source + note}"))
+    fig.update_layout(margin=dict(t=120))
+    return fig
 
 
 def llm_share_chart(shares: list[LLMShare],

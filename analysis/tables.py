@@ -108,7 +108,8 @@ def _formatter(column: str, series: pd.Series, decimals: int, pct_decimals: int,
         return lambda v: "" if pd.isna(v) else f"{int(v):,}"
     if pd.api.types.is_float_dtype(series):
         whole = series.dropna()
-        d = 0 if len(whole) and (whole == whole.round()).all() else decimals
+        money = "USD bn" in column or "$bn" in column
+        d = decimals if money else 0 if len(whole) and (whole == whole.round()).all() else decimals
         return lambda v: number_cell(v, d)
     return text_cell
 
@@ -142,8 +143,12 @@ def reader_table(frame: pd.DataFrame, formats: dict | None = None, *, caption: s
                  pct_decimals: int = 0, index: bool = False, rename: dict | None = None, wrap: bool = False):
     """A pandas Styler of :func:`reader_frame` with HTML-escaped cells, no index, an optional
     caption; ``wrap`` left-aligns long text columns."""
-    styler = reader_frame(frame, formats, decimals=decimals, pct_decimals=pct_decimals, index=index,
-                          rename=rename).style.format(escape="html").hide(axis="index")
+    shown = reader_frame(frame, formats, decimals=decimals, pct_decimals=pct_decimals, index=index, rename=rename)
+    styler = shown.style.format(escape="html").hide(axis="index")
+    dates = [c for c in shown.columns if len(shown) and shown[c].str.fullmatch(r"\d{4}-\d{2}-\d{2}|").all()
+             and shown[c].ne("").any()]
+    if dates:
+        styler = styler.set_properties(subset=dates, **{"white-space": "nowrap"})
     if wrap:
         styler = styler.set_properties(**{"text-align": "left", "white-space": "normal"})
     if caption:

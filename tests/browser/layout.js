@@ -51,7 +51,32 @@
         add(chart, 'tick_clipped', `axis ${t.ax}: tick label "${t.el.textContent}" crosses the chart's edge`);
       }
     }
-    // a title overlaps no tick label of another axis (x title over the y ticks and so on)
+    // tick labels of one axis do not overlap each other (unrotated labels: a rotated label's box
+    // overlaps its neighbours' boxes without its glyphs touching them)
+    const byAxis = {};
+    for (const t of tickLabels) (byAxis[t.ax] = byAxis[t.ax] || []).push(t);
+    for (const [axId, ts] of Object.entries(byAxis)) {
+      const flat = ts.filter((t) => !/rotate\((?!0[,)])/.test(t.el.getAttribute('transform') || ''));
+      let hit = null;
+      for (let i = 0; i < flat.length && !hit; i++) {
+        for (let j = i + 1; j < flat.length; j++) if (overlap(flat[i].r, flat[j].r)) { hit = [flat[i], flat[j]]; break; }
+      }
+      if (hit) add(chart, 'tick_overlap', `axis ${axId}: "${hit[0].el.textContent}" overlaps "${hit[1].el.textContent}"`);
+    }
+    // axis titles overlap neither each other nor another axis's tick labels
+    for (let i = 0; i < axisTitles.length; i++) {
+      for (let j = i + 1; j < axisTitles.length; j++) {
+        if (overlap(axisTitles[i].r, axisTitles[j].r)) {
+          add(chart, 'title_overlap', `"${axisTitles[i].text}" overlaps "${axisTitles[j].text}"`);
+        }
+      }
+      for (const t of tickLabels) {
+        if (t.ax !== axisTitles[i].ax && overlap(axisTitles[i].r, t.r)) {
+          add(chart, 'title_overlap', `"${axisTitles[i].text}" overlaps a ${t.ax} tick label`);
+          break;
+        }
+      }
+    }
     // legends overlap no axis title, tick label or plot area
     for (const lg of gd.querySelectorAll('g.legend')) {
       const bg = lg.querySelector('rect.bg');
