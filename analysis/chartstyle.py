@@ -188,9 +188,11 @@ def finish(fig: go.Figure, title: str, source: str, *, period: str | None = None
         labels = sorted({str(x) for trace in fig.data if getattr(trace, "x", None) is not None
                          and trace.xaxis in (None, "x") for x in trace.x if x is not None})
         # tick positions by index: a category named like a number ("2019") would be read as a position
+        angle = fig.layout.xaxis.tickangle
+        if angle is None and len(labels) > 12:
+            angle = -45  # else plotly rotates long labels itself
         fig.update_layout(xaxis=dict(categoryorder="array", categoryarray=labels, tickmode="array",
-                                     tickvals=list(range(len(labels))), ticktext=labels,
-                                     tickangle=-45 if len(labels) > 12 else 0))
+                                     tickvals=list(range(len(labels))), ticktext=labels, tickangle=angle))
         if period:
             mark_partial(fig, period, data_to)
     fig.add_annotation(text=f"Source: {source}", xref="paper", yref="paper", x=0, y=1.0, yanchor="bottom",
