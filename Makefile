@@ -24,7 +24,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --config=jupyter_lab_config.py
 
 validate: setup
 	$(BIN)/aibubble validate
