@@ -34,6 +34,8 @@ COLUMN_NAMES = {
     "score": "Score (0-100)", "change_vs_default": "Change vs default", "indicator": "Indicator",
     "pillar": "Pillar", "weight": "Weight", "rounds_led": "Rounds led", "investor_type": "Investor type",
     "n_rounds": "Rounds (12 months)", "last_round": "Latest round", "undisclosed": "Amount not disclosed",
+    "total_usd_bn": "Total (USD bn)", "first_round": "First round", "companies": "Companies",
+    "default_weight": "Default weight", "anchors": "Anchors", "sources": "Sources",
 }
 #: Columns holding fractions shown as percentages.
 PCT_COLUMNS = {"share", "total_return", "cagr", "current", "max_drawdown", "confirmed_share", "calm_share_high",
