@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup report test lab bench validate clean
+.PHONY: setup report test lab bench validate clean screenshots
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ test: setup
 
 lab: setup
 	$(BIN)/jupyter lab --config=jupyter_lab_config.py
+
+# The README's screenshots (docs/*.png) from the bundled render: no market data in them, ever.
+screenshots: setup
+	$(BIN)/python tools/screenshots.py --out docs
 
 validate: setup
 	$(BIN)/aibubble validate
