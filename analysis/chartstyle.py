@@ -26,8 +26,6 @@ presentations that are friendly to colorblind people", jfly.uni-koeln.de/color/.
 from __future__ import annotations
 
 import html
-import math
-
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -212,8 +210,3 @@ def category_rows(fig: go.Figure, labels: list, axis: str = "y", extra: int = 20
     fig.update_layout({f"{axis}axis": dict(tickmode="array", tickvals=list(range(len(labels))), ticktext=labels)},
                       height=row_height(len(labels), extra))
 
-
-def pct_axis_range(values, pad: float = 0.03) -> list[float]:
-    """A 0-100% axis range padded so a line at 0 or 100% is not cut in half by the frame."""
-    hi = max([1.0] + [v for v in values if v is not None and math.isfinite(v)])
-    return [-pad, hi + pad]

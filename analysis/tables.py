@@ -117,7 +117,7 @@ def _formatter(column: str, series: pd.Series, decimals: int, pct_decimals: int,
 
 
 def reader_frame(frame: pd.DataFrame, formats: dict | None = None, *, decimals: int = 1, pct_decimals: int = 0,
-                 index: bool = False, rename: dict | None = None) -> pd.DataFrame:
+                 index: bool = False, rename: dict | None = None, na_rep: str = "") -> pd.DataFrame:
     """``frame`` as strings for a reader (see the module docstring).
 
     Parameters
@@ -130,6 +130,8 @@ def reader_frame(frame: pd.DataFrame, formats: dict | None = None, *, decimals: 
         Keep the index as the first column (its values go through the same rules).
     rename : dict, optional
         Column -> header, overriding :func:`header`.
+    na_rep : str
+        What a missing value shows ("" by default; "n/a" where a reader expects a value).
     """
     df = frame.reset_index() if index else frame.copy()
     overrides = formats or {}
@@ -137,15 +139,18 @@ def reader_frame(frame: pd.DataFrame, formats: dict | None = None, *, decimals: 
     for col in df.columns:
         name = str(col)
         f = _formatter(name, df[col], decimals, pct_decimals, overrides)
-        out[(rename or {}).get(name) or header(name)] = [f(v) for v in df[col]]
+        out[(rename or {}).get(name) or header(name)] = [
+            na_rep if not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v) else f(v) for v in df[col]]
     return out.reset_index(drop=True)
 
 
 def reader_table(frame: pd.DataFrame, formats: dict | None = None, *, caption: str | None = None, decimals: int = 1,
-                 pct_decimals: int = 0, index: bool = False, rename: dict | None = None, wrap: bool = False):
+                 pct_decimals: int = 0, index: bool = False, rename: dict | None = None, wrap: bool = False,
+                 na_rep: str = ""):
     """A pandas Styler of :func:`reader_frame` with HTML-escaped cells, no index, an optional
     caption; ``wrap`` left-aligns long text columns."""
-    shown = reader_frame(frame, formats, decimals=decimals, pct_decimals=pct_decimals, index=index, rename=rename)
+    shown = reader_frame(frame, formats, decimals=decimals, pct_decimals=pct_decimals, index=index, rename=rename,
+                         na_rep=na_rep)
     styler = shown.style.format(escape="html").hide(axis="index")
     dates = [c for c in shown.columns if len(shown) and shown[c].str.fullmatch(r"\d{4}-\d{2}-\d{2}|").all()
              and shown[c].ne("").any()]

@@ -75,7 +75,7 @@ def show_risk(scores, stress_result) -> None:
     from analysis.tables import reader_table
 
     display(risk_scores_chart(scores))
-    display(reader_table(scores_table(scores)))
+    display(reader_table(scores_table(scores), na_rep="n/a"))
     if stress_result is not None and len(stress_result.outcomes):
         display(stress_chart(stress_result))
 
