@@ -52,6 +52,8 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "
 #: The red family of the LLM side (segments and baskets; the LLM domains take the taxonomy's reds).
 LLM_REDS = ("#67001f", "#b2182b", "#ef8a62", "#f4a582")
 OTHER_GREY = "#bababa"
+#: Okabe-Ito's yellow reads well as a bar but not as a thin line on white: lines take a darker one.
+LINE_YELLOW = "#b8a200"
 #: Hatch patterns (bars) and dashes (lines) for the second and third pass through the palette.
 PATTERNS = ("", "/", ".")
 DASHES = ("solid", "dash", "dot")
@@ -75,13 +77,13 @@ def display_name(key: object) -> str:
     return safe_text(label(str(key)))
 
 
-def series_styles(keys) -> dict:
+def series_styles(keys, lines: bool = False) -> dict:
     """Colour, bar pattern and line dash for each series key (domain, LLM segment, basket or any
     other name), stable for a given list of keys.
 
     LLM keys (the taxonomy's LLM domains, LLM segments and the basket standing for them) take the
     red family; ``other_ai`` grey; everything else the Okabe-Ito colours in turn, then the same
-    colours hatched or dashed.
+    colours hatched or dashed. ``lines``: colours for thin lines (a darker yellow).
     """
     from analysis.data.taxonomy import load_taxonomy
 
@@ -103,6 +105,9 @@ def series_styles(keys) -> dict:
             out[key] = dict(color=OKABE_ITO[i % len(OKABE_ITO)], pattern=PATTERNS[k % len(PATTERNS)],
                             dash=DASHES[k % len(DASHES)])
             i += 1
+    if lines:
+        for st in out.values():
+            st["color"] = LINE_YELLOW if st["color"] == "#F0E442" else st["color"]
     return out
 
 

@@ -343,7 +343,7 @@ def score_history_chart(scores, segments: list[str] | None = None,
     s = scores.scores.dropna(subset=["score"])
     segments = segments or s["segment"].unique().tolist()
     dates = sorted(scores.scores["date"].unique())
-    styles = series_styles(segments)
+    styles = series_styles(segments, lines=True)
     fig = go.Figure()
     for seg in segments:
         # every quarter end on the axis, a missing score as a gap (not a straight line across it)
@@ -646,7 +646,7 @@ def signal_score_chart(histories, title: str = "Market bubble signal (0-100) at 
         histories = {histories.name: histories}
     fig = go.Figure()
     high = 60.0
-    styles = series_styles(list(histories))
+    styles = series_styles(list(histories), lines=True)
     for key, h in histories.items():
         t = h.table.dropna(subset=["score"])
         high = h.config.high
@@ -679,7 +679,7 @@ def signal_components_chart(history, source: str = "analysis.bubbles.signal") ->
 
 def _market_styles(columns) -> dict:
     """Baskets in the series colours; QQQ and SPY black and grey, dashed and dotted."""
-    styles = series_styles([c for c in columns if c not in BENCHMARK_DASH])
+    styles = series_styles([c for c in columns if c not in BENCHMARK_DASH], lines=True)
     styles.update({c: dict(color="#000000" if c == "QQQ" else "#777777", dash=d, pattern="")
                    for c, d in BENCHMARK_DASH.items()})
     return styles
