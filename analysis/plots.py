@@ -216,8 +216,9 @@ def full_market_share_chart(full_market, source: str = "ledger scaled to publish
     return _finish(fig, "LLM share: ledger vs estimated full market", source)
 
 
-def concentration_chart(conc, source: str = "curated funding ledger and investors.csv") -> go.Figure:
-    """Concentration indicators per year (all on a 0-100% scale)."""
+def concentration_chart(conc, source: str = "curated funding ledger and investors.csv", *, data_to=None) -> go.Figure:
+    """Concentration indicators per year (all on a 0-100% scale); the year running past
+    ``data_to`` is marked partial."""
     t = conc.table
     fig = go.Figure()
     series = {"hhi_companies": ("Herfindahl across companies", "#b2182b"),
@@ -229,7 +230,7 @@ def concentration_chart(conc, source: str = "curated funding ledger and investor
                         name=label, line=dict(color=color), hovertemplate="%{y:.1%}")
     fig.update_yaxes(title_text="Share / index (%)", tickformat=".0%", range=[-0.03, 1.05])
     fig.update_xaxes(title_text="Year", type="category")
-    return _finish(fig, "Concentration of AI funding", source)
+    return _finish(fig, "Concentration of AI funding", source, period="year", data_to=data_to)
 
 
 def capex_vs_funding_chart(capex, funding_quarterly, definition_share,
@@ -267,8 +268,9 @@ def capex_ratio_chart(capex, source: str = "company filings (data/hyperscaler_fi
 
 
 def valuation_index_chart(indices: dict, segments=("LLM", "non-LLM"),
-                          source: str = "curated funding ledger; repeat-round regression") -> go.Figure:
-    """Repeat-round valuation indices (base period = 1) with 95% bands, log scale."""
+                          source: str = "curated funding ledger; repeat-round regression", *, data_to=None) -> go.Figure:
+    """Repeat-round valuation indices (base period = 1) with 95% whiskers, log scale; the year
+    running past ``data_to`` is marked partial."""
     colors = {"LLM": "#b2182b", "non-LLM": "#2166ac"}
     fig = go.Figure()
     for seg in segments:
@@ -288,7 +290,7 @@ def valuation_index_chart(indices: dict, segments=("LLM", "non-LLM"),
     shown = [safe_text(s) for s in segments if s in indices]
     title = "Repeat-round valuation index: LLM vs other AI" if tuple(segments) == ("LLM", "non-LLM") else \
         f"Repeat-round valuation index: {', '.join(shown)}"
-    return _finish(fig, title, source)
+    return _finish(fig, title, source, period="year", data_to=data_to)
 
 
 def multiples_chart(multiples, source: str = "ledger valuations / data/lab_financials.csv revenue") -> go.Figure:

@@ -35,7 +35,7 @@ def show(dd: DomainDeepDive, data_to=None) -> None:
     else:
         display(Markdown("No company of this domain has two priced rounds in the ledger: no step-ups."))
     if dd.index is not None:
-        display(plots.valuation_index_chart({dd.label: dd.index}, segments=(dd.label,)))
+        display(plots.valuation_index_chart({dd.label: dd.index}, segments=(dd.label,), data_to=data_to))
     else:
         display(Markdown("Too few repeat-round pairs for a valuation index (need 3 in different years)."))
     if len(dd.multiples):

@@ -57,7 +57,7 @@ def browser(offline: bool = True):
             b = p.chromium.launch(executable_path=exe, args=args, headless=True)
             proc = None
         except Error:
-            b, proc = _connect_over_cdp(p, exe, args)
+            b, proc = connect_over_cdp(p.chromium, exe, args)
         try:
             yield b
         finally:
@@ -67,8 +67,9 @@ def browser(offline: bool = True):
                 proc.wait(timeout=20)
 
 
-def _connect_over_cdp(p, exe: str, args: list[str]):
-    """Start Chromium with a DevTools port chosen by itself and attach to it."""
+def connect_over_cdp(browser_type, exe: str, args: list[str]):
+    """Start Chromium with a DevTools port chosen by itself and attach ``browser_type`` (Playwright's
+    ``chromium``) to it. Returns the Browser and the Chromium process (terminate it after)."""
     profile = tempfile.mkdtemp(prefix="aibubble-chromium-")
     proc = subprocess.Popen([exe, "--headless", f"--user-data-dir={profile}", "--remote-debugging-port=0", *args,
                              "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -80,7 +81,7 @@ def _connect_over_cdp(p, exe: str, args: list[str]):
             pytest.fail("Chromium did not open a DevTools port for connect_over_cdp")
         time.sleep(0.1)
     port = port_file.read_text().split()[0]
-    return p.chromium.connect_over_cdp(f"http://127.0.0.1:{port}"), proc
+    return browser_type.connect_over_cdp(f"http://127.0.0.1:{port}"), proc
 
 
 def open_page(b, html: Path, height: int = 1000):

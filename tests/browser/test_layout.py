@@ -76,3 +76,21 @@ def test_every_check_fails_on_its_broken_fixture(chromium, tmp_path):
     assert not fixed & set(found), {c: found[c] for c in fixed & set(found)}
     assert set(broken.TABLE_CHECKS) <= found.get(tables["broken"], set()), found.get(tables["broken"])
     assert tables["fixed"] not in found, found.get(tables["fixed"])
+
+
+def test_the_connect_over_cdp_fallback_drives_the_same_chromium(chromium, tmp_path):
+    """The path taken when Playwright cannot launch this Chromium itself: Chromium started with a
+    DevTools port, Playwright attached over CDP; the layout checks run the same way."""
+    html, expected, _ = broken.page()
+    path = tmp_path / "broken.html"
+    path.write_text(html)
+    b, proc = H.connect_over_cdp(chromium.browser_type, H.chromium_path(), H.BASE_ARGS + H.OFFLINE_ARGS)
+    try:
+        page = H.open_page(b, path)
+        checks = {x["check"] for x in H.layout_problems(page, H.taxonomy_ids())}
+        page.close()
+    finally:
+        b.close()
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert set(expected.values()) <= checks
