@@ -65,7 +65,7 @@ def funding_by_domain_chart(funding: FundingByDomain, taxonomy: Taxonomy | None 
         fig.add_bar(x=x, y=wide[domain].round(3).tolist(), name=display_name(domain), marker_color=st["color"],
                     marker_pattern_shape=st["pattern"], hovertemplate="%{y:,.2f} bn USD")
     fig.update_layout(barmode="stack", hovermode="closest")
-    fig.update_yaxes(title_text="USD billions", tickformat=",.0f")
+    fig.update_yaxes(title_text="USD billions", tickformat=",~g")
     fig.update_xaxes(title_text=funding.period.capitalize(), type="category")
     return _finish(fig, _funding_title("funding", funding.period, shown), source, period=funding.period,
                    data_to=data_to)
@@ -116,7 +116,7 @@ def funding_small_multiples_chart(funding: FundingByDomain,
         fig.add_bar(x=starts, y=wide[domain].round(1).tolist(), name=display_name(domain), showlegend=False,
                     marker=dict(color=styles[domain]["color"], opacity=opacity), row=r, col=c,
                     hovertemplate="%{x}: %{y:,.0f} m USD<extra></extra>")
-        fig.update_yaxes(title_text="USD m", tickformat=",.0f", row=r, col=c, title_standoff=2)
+        fig.update_yaxes(title_text="USD m", tickformat=",~g", row=r, col=c, title_standoff=2)
         fig.update_xaxes(title_text=funding.period.capitalize(), type="date", row=r, col=c, title_standoff=2,
                          tickformat="%Y", dtick="M24")
     fig.update_annotations(font=dict(size=12))
@@ -248,7 +248,7 @@ def capex_vs_funding_chart(capex, funding_quarterly, definition_share,
     fig.add_scatter(x=[str(p) for p in llm.index], y=llm.round(2).tolist(), mode="lines+markers",
                     name=f"Venture funding to LLMs ({definition_share.definition})", line=dict(color="#ef8a62"),
                     hovertemplate="%{y:,.1f} bn USD")
-    fig.update_yaxes(title_text="USD billions per quarter", tickformat=",.0f")
+    fig.update_yaxes(title_text="USD billions per quarter", tickformat=",~g")
     fig.update_xaxes(title_text="Quarter", type="category")
     return _finish(fig, "Two money flows on one scale: hyperscaler capex and LLM venture funding", source)
 

@@ -98,10 +98,18 @@ def _raw_table(fixed: bool):
     return reader_table(frame) if fixed else frame.style.format(precision=6)
 
 
+def _rounded_ticks(fixed: bool) -> go.Figure:
+    """Amounts from 0 to 3.2 bn with a format that drops the decimals: 0, 1, 1, 2, 2, 3..."""
+    fig = go.Figure(go.Bar(x=["2025Q1", "2025Q2", "2025Q3"], y=[0.3, 2.0, 3.2], name="funding"))
+    fig.update_xaxes(title_text="Quarter", type="category")
+    fig.update_yaxes(title_text="USD billions", tickformat=",~g" if fixed else ",.0f", dtick=0.5)
+    return plots.finish(fig, "Tick labels", "test")
+
+
 #: (builder, check its broken version must fail)
 FIGURES = [(_legend_on_axis_title, "legend_overlap"), (_thinned_categories, "category_labels"),
            (_clipped_ticks, "tick_clipped"), (_no_titles, "titles"), (_raw_legend, "raw_identifier"),
-           (_overlapping_ticks, "tick_overlap")]
+           (_overlapping_ticks, "tick_overlap"), (_rounded_ticks, "tick_duplicate")]
 TABLE_CHECKS = ("raw_identifier", "table_format")
 
 

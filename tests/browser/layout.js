@@ -63,6 +63,13 @@
       }
       if (hit) add(chart, 'tick_overlap', `axis ${axId}: "${hit[0].el.textContent}" overlaps "${hit[1].el.textContent}"`);
     }
+    // a numeric axis never repeats a tick label (a format that rounds 0.5 and 1 both to "1")
+    for (const ax of axisIds) {
+      if (ax.type === 'category') continue;
+      const texts = (byAxis[ax._id] || []).map((t) => t.el.textContent.trim());
+      const dup = texts.find((t, i) => texts.indexOf(t) !== i);
+      if (dup !== undefined) add(chart, 'tick_duplicate', `axis ${ax._id}: tick label "${dup}" repeats`);
+    }
     // axis titles overlap neither each other nor another axis's tick labels
     for (let i = 0; i < axisTitles.length; i++) {
       for (let j = i + 1; j < axisTitles.length; j++) {
