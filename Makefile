@@ -37,4 +37,4 @@ bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) reports/20* reports/index.html reports/history.csv reports/failed reports/.gen reports/.current
+	rm -rf $(VENV) reports/20* reports/index.html reports/history.csv reports/failed reports/.gen reports/.current reports/browser
