@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup report test lab bench validate clean
+.PHONY: setup report test lab bench validate clean screenshots
 
 setup: $(STAMP)
 
@@ -24,7 +24,11 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --config=jupyter_lab_config.py
+
+# The README's screenshots (docs/*.png) from the bundled render: no market data in them, ever.
+screenshots: setup
+	$(BIN)/python tools/screenshots.py --out docs
 
 validate: setup
 	$(BIN)/aibubble validate
@@ -33,4 +37,4 @@ bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) reports/20* reports/index.html reports/history.csv reports/failed reports/.gen reports/.current
+	rm -rf $(VENV) reports/20* reports/index.html reports/history.csv reports/failed reports/.gen reports/.current reports/browser

@@ -43,3 +43,37 @@ def label(key: str) -> str:
 def headless() -> bool:
     """True under ``aibubble report``/papermill runs, False in an interactive JupyterLab session."""
     return os.environ.get(config.HEADLESS_ENV) == "1"
+
+
+#: Reader's words for the ledger's vocabulary ids (investor types, money types, stages); any other
+#: snake_case id reads with spaces (``series_c`` -> "series C").
+WORDS = {"vc": "venture capital", "corporate_cloud": "cloud provider", "corporate_chip": "chip maker",
+         "corporate_other": "other corporate", "sovereign": "sovereign fund", "pe_crossover": "private equity / crossover",
+         "other": "other", "unclassified": "unclassified", "pre_seed": "pre-seed", "post_ipo": "post-IPO",
+         "post_ipo_equity": "post-IPO equity", "post_ipo_debt": "post-IPO debt", "post_ipo_secondary": "post-IPO secondary",
+         "series_unknown": "series (unknown letter)", "in_kind_compute": "compute in kind",
+         "tier1": "tier 1", "ledger company": "ledger company"}
+
+
+def words(key: object) -> str:
+    """A vocabulary id in words: the taxonomy's display name for a domain, segment or basket,
+    :data:`WORDS` for the ledger's vocabularies, otherwise underscores read as spaces and a
+    series letter capitalised ("series_c" -> "series C")."""
+    text = str(key)
+    if text in WORDS:
+        return WORDS[text]
+    named = label(text)
+    if named != text:
+        return named
+    if text.startswith("series_") and len(text) == 8:
+        return f"series {text[-1].upper()}"
+    return text.replace("_", " ")
+
+
+def data_end(ledger, as_of) -> str:
+    """The date the funding data stop: the ledger's last round, or ``as_of`` if earlier (charts
+    mark the period running past it as partial)."""
+    import pandas as pd
+
+    end = ledger.last_round_date if not as_of else min(ledger.last_round_date, pd.Timestamp(as_of))
+    return end.date().isoformat()

@@ -56,7 +56,9 @@ def _builders(x):
     basket = baskets.basket_index(pd.DataFrame({"date": x["levels"].index.repeat(1), "ticker": "A",
                                                 "close": x["levels"]["llm_exposed"].to_numpy()}), ["A"], name="A")
     return {
-        "funding_by_domain": lambda: plots.funding_by_domain_chart(x["quarterly"]),
+        "funding_by_domain": lambda: plots.funding_by_domain_chart(x["quarterly"], data_to="2026-06-23"),
+        "funding_share": lambda: plots.funding_share_chart(x["quarterly"], data_to="2026-06-23"),
+        "funding_small_multiples": lambda: plots.funding_small_multiples_chart(x["quarterly"], data_to="2026-06-23"),
         "llm_share": lambda: plots.llm_share_chart([spending.llm_share(x["yearly"], "broad", 0.5)]),
         "share_model": lambda: plots.share_model_chart(model),
         "coverage": lambda: plots.coverage_chart(cov),
@@ -95,7 +97,7 @@ def _builders(x):
 
 def test_every_chart_builder_is_covered():
     public = {n for n in dir(plots) if n.endswith("_chart") and callable(getattr(plots, n))}
-    names = {"funding_by_domain", "llm_share", "share_model", "coverage", "full_market", "concentration",
+    names = {"funding_by_domain", "funding_share", "funding_small_multiples", "llm_share", "share_model", "coverage", "full_market", "concentration",
              "capex_vs_funding", "capex_ratio", "valuation_index", "multiples", "risk_scores", "score_history",
              "stress", "basket_levels", "bsadf", "backtest", "line", "lppls_confidence", "tc_distribution",
              "investor", "domain_share", "basket", "signal_panel", "signal_score", "signal_components",
@@ -137,3 +139,37 @@ def test_segment_ids_reach_charts_as_display_names(inputs):
     labels = {y for trace in fig.data for y in trace.y}
     assert labels == {"LLM, broad (models and LLM apps)", "Biology and drug discovery"}
     assert {t.name for t in plots.basket_levels_chart(inputs["levels"]).data} == {"LLM-exposed", "AI drug discovery"}
+
+
+def test_charts_fixed_for_issue_19(inputs):
+    """One domain names itself; a missing quarter is a gap; the back-test's right axis keeps its
+    own 0-100 ticks with room for a 0; stress rows grow the chart; bands are not dots."""
+    from analysis.sections.domain import deep_dive
+
+    dd = deep_dive(inputs["data"], "robotics", load_dataset("lab_financials"), None, period="quarter",
+                   start_year=2019, as_of="2026-06-30", top_n=5)
+    fig = plots.funding_by_domain_chart(dd.view.funding)
+    assert fig.layout.title.text.startswith("Robotics and embodied AI: funding per quarter")
+    assert "by domain" in plots.funding_by_domain_chart(inputs["quarterly"]).layout.title.text
+
+    raw = pd.DataFrame([{"date": pd.Timestamp(d), "segment": seg, "indicator": "market_signal", "raw": 0.5}
+                        for d, seg in (("2024-03-31", "llm_broad"), ("2024-06-30", "biology"),
+                                       ("2024-09-30", "llm_broad"))])
+    hist = plots.score_history_chart(risk.score_history(raw), ["llm_broad"])
+    assert list(hist.data[0].y)[1] is None and hist.data[0].connectgaps is False
+
+    bt = plots.backtest_chart(inputs["levels"]["llm_exposed"], inputs["scores"].scores)
+    assert list(bt.layout.yaxis2.tickvals) == [0, 20, 40, 60, 80, 100] and bt.layout.yaxis2.range[0] < 0
+    assert bt.layout.yaxis2.showgrid is False
+
+    result = stress.stress_test(inputs["channels"], 0.5, 0.5, 0.3, n_sims=200)
+    s = plots.stress_chart(result)
+    assert s.layout.height >= plots.category_rows.__globals__["ROW_PX"] * len(result.outcomes)
+    model = spending.share_model(inputs["quarterly"], "broad", 0.5)
+    band = [t for t in plots.share_model_chart(model).data if t.fill]
+    assert band and all(t.mode == "lines" for t in plots.share_model_chart(model).data if t.hoverinfo == "skip")
+
+
+def test_prices_are_weekly_in_charts(inputs):
+    fig = plots.basket_levels_chart(inputs["levels"])
+    assert len(fig.data[0].x) < len(inputs["levels"]) / 4

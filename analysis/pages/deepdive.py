@@ -6,22 +6,25 @@ from __future__ import annotations
 from analysis.sections.domain import DomainDeepDive
 
 
-def show(dd: DomainDeepDive) -> None:
-    """Display the deep-dive: funding, valuations, listed exposure (tables with escaped text)."""
+def show(dd: DomainDeepDive, data_to=None) -> None:
+    """Display the deep-dive: funding, valuations, listed exposure (reader tables, escaped text).
+
+    ``data_to``: the date the funding data stop (the partial year or quarter is marked).
+    """
     from IPython.display import Markdown, display
 
     from analysis import baskets, plots
     from analysis.display import md_text
     from analysis.sections.signals import signal_sentence
+    from analysis.tables import reader_table
 
-    money = {"raised_amount_usd": "{:,.0f}", "post_money_valuation_usd": "{:,.0f}"}
     display(Markdown(f"## Funding\n\n{md_text(dd.label)}: {dd.view.rounds} rounds in the ledger."))
     if len(dd.domain_share.dropna(subset=["share"])):
-        display(plots.domain_share_chart(dd.domain, dd.domain_share))
+        display(plots.domain_share_chart(dd.domain, dd.domain_share, data_to=data_to))
     if dd.view.funding is not None:
-        display(plots.funding_by_domain_chart(dd.view.funding))
+        display(plots.funding_by_domain_chart(dd.view.funding, data_to=data_to))
     display(Markdown("### Largest rounds"))
-    display(dd.view.largest.style.format(money, escape="html", na_rep="").hide(axis="index"))
+    display(reader_table(dd.view.largest))
     if len(dd.view.investors):
         display(plots.investor_chart(dd.view.investors))
     display(Markdown("## Valuations"))
@@ -32,21 +35,19 @@ def show(dd: DomainDeepDive) -> None:
     else:
         display(Markdown("No company of this domain has two priced rounds in the ledger: no step-ups."))
     if dd.index is not None:
-        display(plots.valuation_index_chart({dd.label: dd.index}, segments=(dd.label,)))
+        display(plots.valuation_index_chart({dd.label: dd.index}, segments=(dd.label,), data_to=data_to))
     else:
         display(Markdown("Too few repeat-round pairs for a valuation index (need 3 in different years)."))
     if len(dd.multiples):
         display(plots.multiples_chart(dd.multiples))
     display(Markdown("### Highest valuations"))
-    display(dd.view.valuations.style.format(money, escape="html", na_rep="").hide(axis="index"))
+    display(reader_table(dd.view.valuations))
     display(Markdown("## Listed exposure"))
     if dd.listed.available:
         display(Markdown(md_text(dd.listed.note)))
         display(plots.basket_chart(dd.listed.basket))
-        display(dd.listed.basket.summary().style.format(
-            {"total_return": "{:.1%}", "cagr": "{:.1%}", "level": "{:,.1f}"}, escape="html").hide(axis="index"))
-        display(dd.listed.drawdown.style.format({"current": "{:.0%}", "max_drawdown": "{:.0%}"}, na_rep="not yet",
-                                                escape="html").hide(axis="index"))
+        display(reader_table(dd.listed.basket.summary(), pct_decimals=1))
+        display(reader_table(dd.listed.drawdown))
         display(plots.underwater_chart(baskets.drawdown(dd.listed.basket.level.rename(dd.listed.basket.name)),
                                        dd.listed.note))
         if dd.listed.signal is not None:
@@ -56,4 +57,4 @@ def show(dd: DomainDeepDive) -> None:
     else:
         display(Markdown(f"**Notice:** {dd.listed.notice}"))  # our own text, with Markdown in it
     if len(dd.listed.members):
-        display(dd.listed.members.style.format(escape="html").hide(axis="index"))
+        display(reader_table(dd.listed.members, caption="Listed companies of the domain"))

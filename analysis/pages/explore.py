@@ -9,31 +9,35 @@ from analysis.data.vocabulary import INVESTMENT_TYPES, INVESTOR_TYPES
 from analysis.landscape import Landscape, landscape
 
 
-def show(view: Landscape) -> None:
-    """Display every view of a :class:`~analysis.landscape.Landscape` (charts, then tables with
-    escaped text)."""
+def show(view: Landscape, data_to=None) -> None:
+    """Display every view of a :class:`~analysis.landscape.Landscape` (charts, then reader tables
+    with escaped text); ``data_to`` marks the period the data do not cover to its end."""
     from IPython.display import Markdown, display
 
-    from analysis.display import md_text
+    from analysis.display import md_text, words
     from analysis.plots import funding_by_domain_chart, investor_chart
+    from analysis.tables import reader_table
 
-    money = {"raised_amount_usd": "{:,.0f}", "post_money_valuation_usd": "{:,.0f}"}
-    filters = ", ".join(f"{k}={md_text(v)}" for k, v in view.filters.items())
+    filters = ", ".join(f"{words(k)}: {md_text(words(v) if v else 'all')}" for k, v in view.filters.items())
     display(Markdown(f"**Filters:** {filters} ({view.rounds} rounds)"))
     if view.funding is not None:
-        display(funding_by_domain_chart(view.funding))
+        display(funding_by_domain_chart(view.funding, data_to=data_to))
     display(Markdown("### Largest rounds"))
-    display(view.largest.style.format(money, escape="html", na_rep="").hide(axis="index"))
-    display(investor_chart(view.investors))
+    display(reader_table(view.largest))
+    if len(view.investors):
+        display(investor_chart(view.investors))
     display(Markdown("### Highest valuations"))
-    display(view.valuations.style.format(money, escape="html", na_rep="").hide(axis="index"))
+    display(reader_table(view.valuations))
     display(Markdown("### Coverage and freshness by domain"))
-    display(view.freshness.style.format({"confirmed_share": "{:.0%}"}, escape="html"))
+    display(reader_table(view.freshness, index=True))
 
 
-def controls(data: Ledger, period: str, domain: str, round_type: str, investor_type: str, top_n: int):
+def controls(data: Ledger, period: str, domain: str, round_type: str, investor_type: str, top_n: int,
+             data_to=None):
     """ipywidgets drop-downs for domain, period, round type and investor type that re-run
     ``show(landscape(...))`` on every change. Returns the widget box."""
+    from analysis.display import words
+
     import ipywidgets as widgets
     from IPython.display import clear_output, display
 
@@ -42,9 +46,9 @@ def controls(data: Ledger, period: str, domain: str, round_type: str, investor_t
         "period": widgets.Dropdown(options=["month", "quarter", "year"], value=period, description="Period"),
         "domain": widgets.Dropdown(options=[("all", "")] + [(d.label, d.id) for d in taxonomy.domains],
                                    value=domain, description="Domain"),
-        "round_type": widgets.Dropdown(options=[("all", "")] + [(t, t) for t in INVESTMENT_TYPES],
+        "round_type": widgets.Dropdown(options=[("all", "")] + [(words(t), t) for t in INVESTMENT_TYPES],
                                        value=round_type, description="Round type"),
-        "investor_type": widgets.Dropdown(options=[("all", "")] + [(t, t) for t in INVESTOR_TYPES],
+        "investor_type": widgets.Dropdown(options=[("all", "")] + [(words(t), t) for t in INVESTOR_TYPES],
                                           value=investor_type, description="Investor type"),
     }
     out = widgets.Output()
@@ -52,7 +56,7 @@ def controls(data: Ledger, period: str, domain: str, round_type: str, investor_t
     def refresh(_=None):
         with out:
             clear_output(wait=True)
-            show(landscape(data, **{k: w.value for k, w in choose.items()}, top_n=top_n))
+            show(landscape(data, **{k: w.value for k, w in choose.items()}, top_n=top_n), data_to)
 
     for w in choose.values():
         w.observe(refresh, names="value")
@@ -68,9 +72,10 @@ def show_risk(scores, stress_result) -> None:
 
     from analysis.plots import risk_scores_chart, stress_chart
     from analysis.sections.risk import scores_table
+    from analysis.tables import reader_table
 
     display(risk_scores_chart(scores))
-    display(scores_table(scores).style.format(precision=1, na_rep="n/a", escape="html").hide(axis="index"))
+    display(reader_table(scores_table(scores), na_rep="n/a"))
     if stress_result is not None and len(stress_result.outcomes):
         display(stress_chart(stress_result))
 

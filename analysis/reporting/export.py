@@ -52,6 +52,9 @@ class BriefingPreprocessor(Preprocessor):
                 data = output.get("data")
                 if data and METRICS_MIME in data:
                     continue
+                if data and "text/markdown" in data:
+                    # headings a page module displays (deep dives) belong in the contents too
+                    data["text/markdown"] = self._anchor_headings(_text(data["text/markdown"]), toc)
                 if data and PLOTLY_MIME in data:
                     chart_count += 1
                     output["data"] = {"text/html": self._chart_html(data[PLOTLY_MIME], chart_count)}
@@ -89,6 +92,19 @@ class BriefingPreprocessor(Preprocessor):
         )
 
 
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def reader_title(title: str) -> str:
+    """A report title with taxonomy ids in words ("AI domain deep-dive: robotics" -> "AI domain
+    deep-dive: Robotics and embodied AI"): batch configs name jobs by id."""
+    from analysis.display import label
+
+    title = re.sub(r"(?<=: )[a-z][a-z0-9_]*$", lambda m: label(m.group(0)), title)
+    return re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", lambda m: label(m.group(0)), title)
+
+
 def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
@@ -113,6 +129,7 @@ def export_html(nb: nbformat.NotebookNode, header: dict) -> tuple[str, dict]:
         ``chart_count`` and ``toc`` as found by the preprocessor (used by tests and the runner).
     """
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # never mutate the caller's notebook
+    header = dict(header, title=reader_title(str(header.get("title", "AI bubble-risk briefing"))))
     exporter = HTMLExporter(
         template_name="briefing",
         extra_template_basedirs=[str(TEMPLATES_DIR)],
