@@ -185,10 +185,10 @@ def finish(fig: go.Figure, title: str, source: str, *, period: str | None = None
     fig.update_layout(template=TEMPLATE_NAME, title=dict(text=title, x=0, xref="paper", xanchor="left"))
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
-    # log axes label 1, 2 and 5 of each decade: plotly's default over a short range labels every
-    # digit, in a crowd
-    fig.update_yaxes(dtick="D2", selector=dict(type="log"))
-    fig.update_xaxes(dtick="D2", selector=dict(type="log"))
+    # log axes label 1, 2 and 5 of each decade (plotly's default over a short range labels every
+    # digit, in a crowd), in full: the default "small digits" shows 50 and 500 both as "5"
+    fig.update_yaxes(dtick="D2", minorloglabels="complete", selector=dict(type="log"))
+    fig.update_xaxes(dtick="D2", minorloglabels="complete", selector=dict(type="log"))
     if fig.layout.xaxis.type == "category":
         # Plotly orders categories by first appearance across traces (a forecast band drawn first
         # would come first); periods and years sort correctly as strings.

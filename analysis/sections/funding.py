@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.data.ledger import Ledger
+from analysis.data.vocabulary import REGIONS, STAGES
 from analysis.display import pct, usd_bn
 from analysis.spending import FundingByDomain, LLMShare
 
@@ -121,3 +122,61 @@ def revenue_tiers(lab_financials: pd.DataFrame, publishers: pd.DataFrame) -> dic
     good = int(tier.isin(["primary", "tier1"]).sum())
     return {"figures": int(len(rev)), "primary_or_tier1": good,
             "share": round(good / len(rev), 4) if len(rev) else None}
+
+
+#: The money-type columns a reader sees, headline first; ``money_by_type`` names them.
+MONEY_VIEW_COLUMNS = {
+    "new_money_usd": "New money (USD bn)",
+    "commitments_usd": "Committed, not reported paid (USD bn)",
+    "secondary_usd": "Secondary sales (USD bn)",
+    "debt_usd": "Debt (USD bn)",
+    "in_kind_compute_usd": "Compute in kind (USD bn)",
+}
+
+
+def year_label(period, as_of: str) -> str:
+    """A year as a reader's column or row label, marking the year of ``as_of`` as partial."""
+    year = str(period)
+    end = pd.Timestamp(as_of)
+    return f"{year} (to {end.date().isoformat()})" if year == str(end.year) and end < pd.Timestamp(f"{year}-12-31") \
+        else year
+
+
+def money_type_view(by_type: pd.DataFrame, as_of: str) -> pd.DataFrame:
+    """Dollars per year by money type in USD bn: the headline (new money) first, then the money
+    it leaves out, so a reader sees what the totals do not count."""
+    cols = [c for c in MONEY_VIEW_COLUMNS if c in by_type]
+    out = (by_type[cols] / 1e9).rename(columns=MONEY_VIEW_COLUMNS)
+    out.insert(0, "Year", [year_label(p, as_of) for p in by_type.index])
+    return out.reset_index(drop=True)
+
+
+def deal_view(deals: pd.DataFrame, as_of: str, years: int = 4) -> pd.DataFrame:
+    """Rounds and median size by group (stage or region) for the last ``years`` years: one column
+    per year reading "deals (median USD m)", the partial year marked."""
+    by = deals.index.names[1]
+    periods = sorted(deals.index.get_level_values("period").unique())[-years:]
+    cells = {}
+    for p in periods:
+        part = deals.xs(p, level="period")
+        cells[year_label(p, as_of)] = {
+            g: (f"{int(r.deals)}" if pd.isna(r.median_usd) else f"{int(r.deals)} ({r.median_usd / 1e6:,.0f})")
+            for g, r in part.iterrows()}
+    out = pd.DataFrame(cells).fillna("0")
+    vocabulary = STAGES if by == "stage" else REGIONS
+    out = out.loc[sorted(out.index, key=lambda g: (vocabulary.index(g) if g in vocabulary else len(vocabulary),
+                                                   str(g)))]
+    label = "Stage" if by == "stage" else "Region" if by == "region" else by.capitalize()
+    return out.rename_axis(label).reset_index()
+
+
+def down_round_view(down: pd.DataFrame) -> pd.DataFrame:
+    """The flat and down rounds: the company, the two rounds' dates, the earlier post-money, the
+    later pre-money and the change."""
+    d = down[down["kind"] != "up"].sort_values("second_date", ascending=False)
+    return pd.DataFrame({
+        "Company": d["org_name"], "Domain": d["domain"], "Earlier round": d["first_date"],
+        "Later round": d["second_date"], "Earlier post-money (USD bn)": d["first_post_usd"] / 1e9,
+        "Later pre-money (USD bn)": d["second_value_usd"] / 1e9, "Change": d["value_ratio"] - 1,
+        "Kind": d["kind"],
+    }).reset_index(drop=True)

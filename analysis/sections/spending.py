@@ -136,4 +136,5 @@ def coverage_table(cov, targets: pd.DataFrame) -> pd.DataFrame:
     out["Target"] = [f"{t.at[y, 'target']:.0%} of {t.at[y, 'against']}" if y in t.index else "" for y in out.index]
     out["Reached"] = [("" if y not in t.index or pd.isna(t.at[y, "coverage"]) else
                        f"{t.at[y, 'coverage']:.0%} ({'met' if t.at[y, 'met'] else 'not met'})") for y in out.index]
+    out.index = out.index.astype(str)  # a year, not a number with a thousands separator
     return out.reset_index().rename(columns={"year": "Year"})
