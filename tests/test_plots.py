@@ -165,7 +165,7 @@ def test_charts_fixed_for_issue_19(inputs):
     result = stress.stress_test(inputs["channels"], 0.5, 0.5, 0.3, n_sims=200)
     s = plots.stress_chart(result)
     assert s.layout.height >= plots.category_rows.__globals__["ROW_PX"] * len(result.outcomes)
-    model = spending.share_model(inputs["quarterly"], "broad", 0.5)
+    model = share_model.share_model(inputs["quarterly"], "broad", 0.5)
     band = [t for t in plots.share_model_chart(model).data if t.fill]
     assert band and all(t.mode == "lines" for t in plots.share_model_chart(model).data if t.hoverinfo == "skip")
 
