@@ -33,8 +33,14 @@ def script_safe_json(obj) -> str:
         .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+#: A code cell with this tag shows its outputs in JupyterLab only: the HTML header already says the
+#: same (the data banners), so the briefing would say it twice.
+NOTEBOOK_ONLY_TAG = "notebook-only"
+
+
 class BriefingPreprocessor(Preprocessor):
-    """Plotly JSON -> div + script; metrics outputs dropped; headings anchored for the TOC."""
+    """Plotly JSON -> div + script; metrics outputs and notebook-only cells dropped; headings
+    anchored for the TOC."""
 
     chart_class = Unicode("aibubble-chart")
 
@@ -46,6 +52,9 @@ class BriefingPreprocessor(Preprocessor):
             if cell.cell_type == "markdown":
                 cell.source = self._anchor_headings(cell.source, toc)
             if cell.cell_type != "code":
+                continue
+            if NOTEBOOK_ONLY_TAG in cell.get("metadata", {}).get("tags", []):
+                cell.outputs = []
                 continue
             kept = []
             for output in cell.get("outputs", []):
@@ -61,6 +70,8 @@ class BriefingPreprocessor(Preprocessor):
                     output.get("metadata", {}).pop(PLOTLY_MIME, None)
                 kept.append(output)
             cell.outputs = kept
+        # a code cell that shows nothing still draws an empty, padded box: a gap under the title
+        nb.cells = [cell for cell in nb.cells if cell.cell_type != "code" or cell.outputs]
         nb.metadata.pop("widgets", None)
         resources["aibubble"]["toc"] = toc
         resources["aibubble"]["chart_count"] = chart_count

@@ -40,3 +40,20 @@ def test_header_shows_as_of_parameters_and_freshness(briefing_run):
     assert "period=quarter" in header
     assert "last round 2024-12-01" in header
     assert '<nav class="aibubble-toc">' in html
+
+
+def test_notebook_only_and_silent_cells_are_left_out_of_the_html():
+    from analysis.reporting.export import NOTEBOOK_ONLY_TAG, export_html
+
+    def shown(text, tags=()):
+        cell = nbformat.v4.new_code_cell("x", metadata={"tags": list(tags)})
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": text})]
+        return cell
+
+    silent = nbformat.v4.new_code_cell("y = 1")
+    nb = nbformat.v4.new_notebook(cells=[shown("**kept line**"), shown("**banner twice**", [NOTEBOOK_ONLY_TAG]), silent])
+    html, _ = export_html(nb, {"title": "t", "as_of": AS_OF, "banners": ["banner once"]})
+    assert "kept line" in html
+    assert html.count("jp-Cell jp-CodeCell") == 1  # cells that show nothing leave no empty box
+    assert "banner twice" not in html
+    assert html.count("banner once") == 1
