@@ -173,6 +173,10 @@ def deal_view(deals: pd.DataFrame, as_of: str, years: int = 4) -> pd.DataFrame:
 def down_round_view(down: pd.DataFrame) -> pd.DataFrame:
     """The flat and down rounds: the company, the two rounds' dates, the earlier post-money, the
     later pre-money and the change."""
+    columns = ["Company", "Domain", "Earlier round", "Later round", "Earlier post-money (USD bn)",
+               "Later pre-money (USD bn)", "Change", "Kind"]
+    if down.empty:  # no priced follow-on: the pairs table has no columns to read
+        return pd.DataFrame(columns=columns)
     d = down[down["kind"] != "up"].sort_values("second_date", ascending=False)
     return pd.DataFrame({
         "Company": d["org_name"], "Domain": d["domain"], "Earlier round": d["first_date"],

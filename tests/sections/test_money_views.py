@@ -62,3 +62,10 @@ def test_coverage_table_reads_years_as_years_and_states_the_target():
     assert shown.loc[0, "Target"] == "20% of AI Index"
     assert shown.loc[0, "Reached"] == "18% (not met)"
     assert shown.loc[1, "PitchBook"] == ""
+
+
+def test_down_round_view_of_a_ledger_without_priced_follow_ons_is_empty():
+    # what deals.down_rounds returns when no company has two priced rounds: a kind column, no rows
+    down = pd.DataFrame({"kind": pd.Series(dtype=str)})
+    view = down_round_view(down)
+    assert view.empty and view.columns[0] == "Company"
