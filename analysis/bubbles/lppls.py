@@ -371,6 +371,50 @@ def _tc_date(last, tc_days: float):
     return None
 
 
+def _tc_dates(ends, tc_days) -> list:
+    """:func:`_tc_date` for many fits at once: ``tc_days`` weekdays after each end date, None where
+    tc_days is not finite or the index holds no dates. Same rule as ``pd.offsets.BDay``: from a
+    weekend date the first step forward (or back) lands on the next (previous) weekday."""
+    days = np.asarray(tc_days, dtype=float)
+    out = [None] * len(days)
+    if not isinstance(ends, pd.DatetimeIndex) or ends.tz is not None or len(days) == 0:
+        return [_tc_date(e, d) for e, d in zip(ends, days)]
+    ok = np.isfinite(days)
+    if not ok.any():
+        return out
+    start = ends.values[ok].astype("datetime64[D]")
+    wanted = np.rint(days[ok]).astype(np.int64)
+    weekday = np.is_busday(start)
+    # numpy first rolls a weekend date, then counts; pandas counts the roll as the first step
+    steps = np.where(weekday | (wanted == 0), wanted, np.where(wanted > 0, wanted - 1, wanted + 1))
+    shifted = np.where(wanted >= 0, np.busday_offset(start, steps, roll="forward"),
+                       np.busday_offset(start, steps, roll="backward"))
+    stamps = pd.DatetimeIndex(shifted.astype("datetime64[ns]")) + (ends[ok] - ends[ok].normalize())
+    for position, stamp in zip(np.flatnonzero(ok), stamps):
+        out[position] = stamp
+    return out
+
+
+def _fits_frame(idx, starts: np.ndarray, ends: np.ndarray, lens: list, raw: np.ndarray,
+                filters: LPPLSFilter) -> pd.DataFrame:
+    """One row per fitted window: dates, parameters, filter checks. The dates are looked up for
+    all fits at once (a pandas lookup per fit was a third of a warm report's LPPLS time)."""
+    if len(starts) == 0:
+        return pd.DataFrame()
+    params, checks = [], []
+    for j in range(len(starts)):
+        der = derived(lens[j], raw[j], filters)
+        checks.append({f"ok_{k}": v for k, v in der.pop("checks").items()})
+        der.pop("at_bound")
+        params.append(der)
+    params = pd.DataFrame(params)
+    end_dates, start_dates = idx[ends], idx[starts]
+    head = pd.DataFrame({"end": end_dates, "window": lens, "start": start_dates})
+    tail = pd.DataFrame({"tc_pos": starts + params["tc"].to_numpy(),
+                         "tc_date": pd.Series(_tc_dates(end_dates, params["tc_days"].to_numpy()), dtype=object)})
+    return pd.concat([head, params, tail, pd.DataFrame(checks)], axis=1)
+
+
 @dataclass(frozen=True)
 class LPPLSFit:
     """One LPPLS fit on a window of ``n`` trading days.
@@ -503,23 +547,31 @@ def fit(series: pd.Series, *, bounds: SearchBounds | None = None, filters: LPPLS
 
 
 def _table(fits: pd.DataFrame, ends: list, quantiles: tuple[float, ...]) -> pd.DataFrame:
-    """Per end date: pos_conf, neg_conf, counts and tc quantiles of the qualified fits."""
-    rows = []
-    for end in ends:
-        sub = fits[fits["end"] == end] if len(fits) else fits
-        n_fits = len(sub)
-        row = {"end": end, "n_fits": n_fits,
-               "n_pos": int(sub["positive"].sum()) if n_fits else 0,
-               "n_neg": int(sub["negative"].sum()) if n_fits else 0}
-        row["pos_conf"] = row["n_pos"] / n_fits if n_fits else np.nan
-        row["neg_conf"] = row["n_neg"] / n_fits if n_fits else np.nan
-        q = sub.loc[sub["qualified"], "tc_days"] if n_fits else pd.Series(dtype=float)
-        for p in quantiles:
-            v = float(q.quantile(p)) if len(q) else np.nan
-            row[f"tc_days_q{int(round(p * 100))}"] = v
-            row[f"tc_date_q{int(round(p * 100))}"] = _tc_date(end, v) if len(q) else pd.NaT
-        rows.append(row)
-    table = pd.DataFrame(rows).set_index("end")
+    """Per end date: pos_conf, neg_conf, counts and tc quantiles of the qualified fits.
+
+    One grouping over the fits, not one filter per end date: a signal history has a hundred end
+    dates and the filter per date was most of a warm report's LPPLS time."""
+    end_index = pd.Index(ends, name="end")
+    table = pd.DataFrame(index=end_index)
+    if len(fits):
+        by_end = fits.groupby("end", sort=False)
+        counts = pd.DataFrame({"n_fits": by_end.size(), "n_pos": by_end["positive"].sum(),
+                               "n_neg": by_end["negative"].sum()}).reindex(end_index)
+        qualified = fits.loc[fits["qualified"].astype(bool), ["end", "tc_days"]].groupby("end")["tc_days"]
+    else:
+        counts = pd.DataFrame(np.nan, index=end_index, columns=["n_fits", "n_pos", "n_neg"])
+        qualified = None
+    for column in ("n_fits", "n_pos", "n_neg"):
+        table[column] = counts[column].fillna(0).astype(int).to_numpy()
+    n_fits = table["n_fits"].where(table["n_fits"] > 0)
+    table["pos_conf"] = table["n_pos"] / n_fits
+    table["neg_conf"] = table["n_neg"] / n_fits
+    for p in quantiles:
+        tag = int(round(p * 100))
+        days = (qualified.quantile(p).reindex(end_index).to_numpy(dtype=float) if qualified is not None
+                else np.full(len(end_index), np.nan))
+        table[f"tc_days_q{tag}"] = days
+        table[f"tc_date_q{tag}"] = [_tc_date(end, v) if np.isfinite(v) else pd.NaT for end, v in zip(end_index, days)]
     lead = ["pos_conf", "neg_conf", "n_fits", "n_pos", "n_neg"]
     return table[lead + [c for c in table.columns if c not in lead]]
 
@@ -633,16 +685,7 @@ def confidence(series: pd.Series, end_dates=None, windows=None, *, filters: LPPL
                 lens.append(w)
     raw = run_windows(ly.to_numpy(), np.array(starts), np.array(ends), bounds, optimizer, seed, cache) \
         if starts else np.empty((0, 12))
-    recs = []
-    for j in range(len(starts)):
-        der = derived(lens[j], raw[j], filters)
-        checks = der.pop("checks")
-        der.pop("at_bound")
-        recs.append({"end": idx[ends[j]], "window": lens[j], "start": idx[starts[j]], **der,
-                     "tc_pos": starts[j] + der["tc"],
-                     "tc_date": _tc_date(idx[ends[j]], der["tc_days"]),
-                     **{f"ok_{k}": v for k, v in checks.items()}})
-    fits = pd.DataFrame(recs)
+    fits = _fits_frame(idx, np.asarray(starts, dtype=int), np.asarray(ends, dtype=int), lens, raw, filters)
     table = _table(fits, [idx[e] for e in end_pos], quantiles)
     return LPPLSConfidence(table=table, fits=fits, windows=windows, filters=filters, bounds=bounds,
                            optimizer=optimizer, seed=seed, seconds=time.perf_counter() - t0,

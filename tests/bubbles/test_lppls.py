@@ -315,3 +315,26 @@ def test_confidence_before_the_nasdaq_top_is_well_above_calm_sp500():
     assert len(top) == 12 and len(calm) == 144
     top_rate, calm_rate = (top >= 0.2).mean(), (calm >= 0.2).mean()
     assert top_rate >= 1 / 12 and top_rate >= 4 * calm_rate, (top_rate, calm_rate)
+
+
+def test_tc_dates_follow_pandas_business_days_from_weekdays_and_weekends():
+    days = pd.date_range("2024-01-01", periods=14)  # includes two weekends
+    for n in range(-6, 7):
+        got = L._tc_dates(days, [float(n)] * len(days))
+        assert got == [d + pd.offsets.BDay(n) for d in days], n
+    assert L._tc_dates(days[:2], [np.nan, np.inf]) == [None, None]
+
+
+def test_confidence_table_counts_and_quantiles_per_end_date():
+    fits = pd.DataFrame({
+        "end": pd.to_datetime(["2024-01-05"] * 3 + ["2024-01-12"] * 2),
+        "qualified": [True, True, False, False, False], "positive": [True, False, False, False, False],
+        "negative": [False, True, False, False, False], "tc_days": [10.0, 20.0, 99.0, 5.0, 6.0]})
+    ends = list(pd.to_datetime(["2024-01-05", "2024-01-12", "2024-01-19"]))
+    table = L._table(fits, ends, (0.5,))
+    assert table["n_fits"].tolist() == [3, 2, 0]
+    assert table["pos_conf"].iloc[0] == pytest.approx(1 / 3) and table["neg_conf"].iloc[0] == pytest.approx(1 / 3)
+    assert table["pos_conf"].iloc[1] == 0 and np.isnan(table["pos_conf"].iloc[2])
+    assert table["tc_days_q50"].iloc[0] == pytest.approx(15.0)  # the qualified fits only
+    assert np.isnan(table["tc_days_q50"].iloc[1]) and pd.isna(table["tc_date_q50"].iloc[1])
+    assert table["tc_date_q50"].iloc[0] == pd.Timestamp("2024-01-05") + pd.offsets.BDay(15)
