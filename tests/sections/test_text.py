@@ -52,3 +52,26 @@ def test_spending_headline_on_the_bundled_ledger():
     assert section.metrics["share_outlook"]["definition"] == "broad"
     assert_numbers_come_from(section.text, section.metrics)
     assert_numbers_come_from(spending_headline(section.metrics), section.metrics)
+
+
+def test_risk_text_compares_segments_on_the_pillar_they_all_have():
+    from analysis.sections.risk import like_for_like_summary, others_summary
+
+    def seg(score, private, public, rounds):
+        return {"score": score, "change": None, "as_of": "2026-06-23", "interval": None, "rounds_12m": rounds,
+                "pillars": {"private": private, "public": public, "spending": None}}
+
+    scores = {"llm_broad": seg(59.8, 94.3, 5.7, 40), "llm_narrow": seg(59.6, 99.0, 5.7, 23),
+              "other_ai": seg(85.0, 85.0, None, 12), "defense_security": seg(84.6, 84.6, None, 3),
+              "robotics": seg(53.6, 83.1, 4.5, 14)}
+    metrics = {"risk_scores": scores, "risk_summary": others_summary(scores)}
+    metrics["risk_summary"]["like_for_like"] = like_for_like_summary(scores, "llm_broad")
+    summary = metrics["risk_summary"]["like_for_like"]
+    # the narrow segment (the foundation-model domain) is not ranked beside the headline side
+    assert summary["segments"] == 4 and summary["llm_private_rank"] == 1
+    assert summary["private_only"] == ["other_ai", "defense_security"] and summary["small"] == ["defense_security"]
+    text = risk_headline(metrics, "broad")
+    assert "2 segments are scored on private markets alone" in text
+    assert "scores 94.3, the highest of 4 (median 84.8)" in text
+    assert "fewer than 10 rounds in 12 months (Defense and security)" in text
+    assert_numbers_come_from(text, metrics)
