@@ -15,11 +15,15 @@ VERDICT_WORDS = {"supported": "supported", "leaning_supported": "leaning support
                  "not_testable": "not testable"}
 
 
+def p_text(p) -> str:
+    """A p-value for a reader: three decimals, "< 0.001" below that (never "0.000")."""
+    return "" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
 def claims_table(result) -> pd.DataFrame:
     """The claim tests as a reader's table: statement, verdict, evidence (effect and interval in
     words), effective n, p-values raw and Holm-adjusted, and what limits the test."""
-    def fmt_p(p):
-        return "" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+    fmt_p = p_text
 
     def fmt_n(n_eff):
         return ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in n_eff.items())
@@ -38,7 +42,7 @@ def sensitivity_table(result) -> pd.DataFrame:
     for definition, claims in result.sensitivity.items():
         for c in claims:
             rows.append({"Definition": definition, "Claim": c.number, "Verdict (unadjusted)": VERDICT_WORDS[c.verdict],
-                         "p (raw)": "" if c.p_raw is None else f"{c.p_raw:.3f}"})
+                         "p (raw)": p_text(c.p_raw)})
     return pd.DataFrame(rows)
 
 

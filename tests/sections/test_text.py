@@ -75,3 +75,10 @@ def test_risk_text_compares_segments_on_the_pillar_they_all_have():
     assert "scores 94.3, the highest of 4 (median 84.8)" in text
     assert "fewer than 10 rounds in 12 months (Defense and security)" in text
     assert_numbers_come_from(text, metrics)
+
+
+def test_p_values_never_read_zero():
+    from analysis.sections.thesis import p_text
+
+    assert p_text(0.0) == "< 0.001" and p_text(0.0004) == "< 0.001"
+    assert p_text(0.0123) == "0.012" and p_text(None) == ""
