@@ -10,6 +10,10 @@ from analysis.display import md_text
 from analysis.sections import LazyFigures, Section
 
 
+#: Readers' names of the index tickers the back-test may run on (a chart title never shows "^IXIC").
+INDEX_NAMES = {"^IXIC": "NASDAQ Composite", "^GSPC": "S&P 500", "^NDX": "NASDAQ-100"}
+
+
 def backtest_section(index_ticker: str = "^IXIC", market_ticker: str = "^GSPC", start: str = "1995-01-01",
                      end: str = "2002-12-31", fit_cache=True) -> Section:
     """The calibration on past bubbles (no market data needed) and, with ``index_ticker`` in the
@@ -35,7 +39,8 @@ def backtest_section(index_ticker: str = "^IXIC", market_ticker: str = "^GSPC", 
         m = cache.read(market_ticker, "prices")
         mkt = m.frame.set_index("date")["close"].sort_index() if m.ok else None
         fits = FitCache() if fit_cache is True else (fit_cache or None)
-        h = S.history(s, "ME", mkt, start=start, end=end, name=index_ticker, cache=fits)
+        index_name = INDEX_NAMES.get(index_ticker, index_ticker)
+        h = S.history(s, "ME", mkt, start=start, end=end, name=index_name, cache=fits)
         t = h.table.dropna(subset=["score"])
         peak = s[s.index >= pd.Timestamp(start)].idxmax()
         high = t[t["high"].astype(bool)]
@@ -49,7 +54,7 @@ def backtest_section(index_ticker: str = "^IXIC", market_ticker: str = "^GSPC", 
         lead = (f"first reached 'high' on {metrics['first_high_date']}, {metrics['lead_days']} days before the "
                 f"index's peak on {metrics['peak_date']}" if first_high is not None else
                 f"never reached 'high' (the index peaked on {metrics['peak_date']})")
-        text += (f" On {md_text(index_ticker)} month by month, the signal peaked at {metrics['max_score']:.1f} on "
+        text += (f" On the {md_text(index_name)} ({md_text(index_ticker)}) month by month, the signal peaked at {metrics['max_score']:.1f} on "
                  f"{metrics['max_score_date']} and {lead}; {metrics['months_high']} month ends scored high.")
         figures["index"] = lambda: plots.signal_panel_chart(h)
     else:
