@@ -55,6 +55,7 @@ class Yardstick:
     extreme: tuple | None = None
     in_verdict: bool = False
     description: str = ""
+    needs_prices: bool = False       # read from listed prices: absent until the market cache is filled
 
 
 def _two_year_to_annual(r: float) -> float:
@@ -75,7 +76,7 @@ YARDSTICKS = (
               in_verdict=True),
     Yardstick("market_signal", "Listed bubble signal (0-100)", "score",
               ("signal_high", lambda v: v, "the signal's 'high' threshold, calibrated on past bubbles"), None,
-              in_verdict=True),
+              in_verdict=True, needs_prices=True),
     Yardstick("capex_to_revenue", "Hyperscaler capex / revenue", "fraction",
               ("telecom_carrier_capex_to_revenue_normal", "high", "telecom carriers' long-run capex/revenue (top)"),
               ("telecom_carrier_capex_to_sales_peak", lambda v: v, "telecom carriers' capex/sales at the 2000-01 peak"),
@@ -86,7 +87,7 @@ YARDSTICKS = (
     Yardstick("ai_share_of_venture", "AI share of all venture money", "fraction"),
     Yardstick("mega_round_share", "Share in $1bn+ rounds", "fraction"),
     Yardstick("supplier_share", "Share from cloud/chip suppliers (parents excluded)", "fraction"),
-    Yardstick("drawdown", "Listed basket below its peak", "fraction"),
+    Yardstick("drawdown", "Listed basket below its peak", "fraction", needs_prices=True),
     Yardstick("capex_to_ocf", "Hyperscaler capex / operating cash flow", "fraction"),
 )
 BY_ID = {y.id: y for y in YARDSTICKS}

@@ -17,6 +17,8 @@ SIDE_WORDS = {"bubble": "reads as a bubble", "froth": "reads as froth, short of 
               "normal": "reads as normal", "unknown": "has too few yardsticks to read"}
 #: How many of the largest private labs the first screen shows.
 TOP_LABS = 3
+#: What a cell read from listed prices says when the market cache is empty (the bundled render).
+NEEDS_MARKET_DATA = "needs market data"
 
 
 def fmt(yardstick: str, value) -> str:
@@ -116,7 +118,7 @@ def pm_numbers(m: dict) -> pd.DataFrame:
                      "Range / interval": f"{fmt('drawdown', vals[0])} to {fmt('drawdown', vals[-1])}",
                      "As of": max(v["as_of"] for v in rest.values())})
     if not m.get("drawdowns"):
-        rows.append({"Measure": "Listed AI baskets below their peak", "Value": "needs market data",
+        rows.append({"Measure": "Listed AI baskets below their peak", "Value": NEEDS_MARKET_DATA,
                      "Range / interval": "aibubble fetch, or aibubble import-prices FILE ...", "As of": ""})
     return pd.DataFrame(rows, columns=["Measure", "Value", "Range / interval", "As of"])
 
@@ -130,11 +132,15 @@ def scorecard_table(m: dict, groups=("llm_broad", "non_llm")) -> pd.DataFrame:
     out = []
     for y in YARDSTICKS:
         cells = {}
+        no_prices = not any(rows.get(y.id, {}).values())
         for g in groups:
             r = rows.get(y.id, {}).get(g) or (rows.get(y.id, {}).get("hyperscalers") if y.id.startswith("capex")
                                               and g == "llm_broad" else None)
             if y.id == "ai_share_of_venture" and g == "llm_broad":
                 r = rows.get(y.id, {}).get("all_ai")
+            if r is None and y.needs_prices and no_prices:
+                cells[g] = NEEDS_MARKET_DATA
+                continue
             if r is None or r["value"] is None:
                 cells[g] = "n/a" if r is None else f"n/a ({r['note']})"
                 continue
@@ -143,7 +149,7 @@ def scorecard_table(m: dict, groups=("llm_broad", "non_llm")) -> pd.DataFrame:
         cut = cutoffs.get(y.id, {})
         lines = "; ".join(f"{k} from {fmt(y.id, c['value'])} ({c['text']})" for k, c in
                           (("elevated", cut.get("elevated")), ("extreme", cut.get("extreme"))) if c) or \
-            "no sourced yardstick"
+            (NEEDS_MARKET_DATA if y.needs_prices and no_prices else "no sourced yardstick")
         out.append({"Yardstick": y.label, **{display_label(g) if g != "non_llm" else "Non-LLM AI": c
                                              for g, c in cells.items()},
                     "Bands": lines, "In the verdict": "yes" if y.in_verdict else "no"})
