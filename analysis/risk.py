@@ -423,29 +423,85 @@ def private_intervals(rounds: pd.DataFrame, investors: pd.DataFrame, date: pd.Ti
             continue
         members = np.flatnonzero(mask & ((c.rounds > 0) | (c.base > 0) | ~np.isnan(c.log_multiple)
                                          | (c.growth_years > 0)))
-        draws = []
-        for _ in range(n_boot):
-            picks = np.bincount(rng.choice(members, len(members)), minlength=len(c.last)).astype(float) \
-                if len(members) else np.zeros(len(c.last))
-            own = _indicators(c, picks > 0, picks)
-            if own["_rounds"] < MIN_ROUNDS:
-                continue
-            shrunk = _shrink(own, everyone)
-            mapped = {k: float(map_value(k, [v])[0]) for k, v in shrunk.items()}
-            used = {k: weights[k] for k, v in mapped.items() if np.isfinite(v) and weights[k] > 0}
-            if not used:
-                continue
-            private = sum(mapped[k] * w for k, w in used.items()) / sum(used.values())
-            pillars = {"private": private, "public": base.at[segment, "public"] / 100,
-                       "spending": base.at[segment, "spending"] / 100}
-            have = {p: v for p, v in pillars.items() if np.isfinite(v)}
-            total = sum(PILLAR_WEIGHTS[p] for p in have)
-            draws.append(100 * sum(v * PILLAR_WEIGHTS[p] for p, v in have.items()) / total)
+        picks = np.zeros((n_boot, len(c.last)))
+        if len(members):
+            for b in range(n_boot):  # the same random stream as one draw at a time
+                picks[b] = np.bincount(rng.choice(members, len(members)), minlength=len(c.last))
+        private = _private_pillar(_shrink_draws(_indicator_draws(c, picks), everyone), weights)
+        fixed_pillars = [(PILLAR_WEIGHTS[p], base.at[segment, p] / 100) for p in ("public", "spending")
+                         if np.isfinite(base.at[segment, p] / 100)]
+        numerator, total = private * PILLAR_WEIGHTS["private"], PILLAR_WEIGHTS["private"]
+        for weight, value in fixed_pillars:  # in the pillars' order, as the score adds them
+            numerator, total = numerator + value * weight, total + weight
+        draws = (100 * numerator / total)[np.isfinite(private)]
         if len(draws) >= n_boot // 2:
             tail = (1 - level) / 2
             lo, hi = np.quantile(draws, [tail, 1 - tail])
             rows.append({"segment": segment, "low": float(lo), "high": float(hi)})
     return pd.DataFrame(rows, columns=["segment", "low", "high"])
+
+
+def _indicator_draws(c: _Companies, picks: np.ndarray) -> dict:
+    """:func:`_indicators` for many bootstrap draws at once: ``picks`` holds each draw's
+    multiplicity per company (rows = draws); each value is an array over draws."""
+    def total(x):
+        return (picks * x).sum(axis=1)
+
+    last, base = total(c.last), total(c.base)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = {"funding_growth": np.where(base > 0, last / base - 1, np.nan),
+               "mega_round_share": np.where(last > 0, total(c.mega) / last, np.nan),
+               "supplier_share": np.where(last > 0, total(c.supplier) / last, np.nan)}
+        years = total(c.growth_years)
+        out["step_up"] = np.where(years > 0, np.expm1(total(c.growth_sum) / years), np.nan)
+    # the median of each draw's log multiples, every company counted as often as it was drawn
+    has_multiple = np.flatnonzero(~np.isnan(c.log_multiple))
+    order = has_multiple[np.argsort(c.log_multiple[has_multiple], kind="stable")]
+    values = c.log_multiple[order]
+    counts = np.round(picks[:, order])
+    n = counts.sum(axis=1)
+    out["revenue_multiple"] = np.full(len(picks), np.nan)
+    if len(order):
+        cum = counts.cumsum(axis=1)
+        lower = (cum > np.floor((n - 1) / 2)[:, None]).argmax(axis=1)
+        upper = (cum > np.floor(n / 2)[:, None]).argmax(axis=1)
+        median = np.where(n % 2 == 1, values[lower], (values[lower] + values[upper]) / 2)
+        out["revenue_multiple"] = np.where(n >= 1, np.exp(median), np.nan)
+    out["_rounds"] = total(c.rounds)
+    out["_multiples"] = n
+    return out
+
+
+def _shrink_draws(own: dict, everyone: dict, k: float = SHRINK_K) -> dict:
+    """:func:`_shrink` for arrays of draws."""
+    out = {}
+    for name in ("funding_growth", "mega_round_share", "supplier_share", "step_up", "revenue_multiple"):
+        n = own["_multiples"] if name == "revenue_multiple" else own["_rounds"]
+        mine, pooled = own[name], everyone[name]
+        w = n / (n + k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if name == "revenue_multiple":
+                shrunk = np.exp(w * np.log(mine) + (1 - w) * np.log(pooled)) if pooled > 0 else mine
+            else:
+                shrunk = w * mine + (1 - w) * pooled if np.isfinite(pooled) else mine
+        out[name] = np.where((n < MIN_ROUNDS) | np.isnan(mine), np.nan, shrunk)
+    out["_rounds"] = own["_rounds"]
+    return out
+
+
+def _private_pillar(shrunk: dict, weights: dict) -> np.ndarray:
+    """The private pillar of each draw: the weighted mean of the mapped indicators it has; NaN for
+    a draw with fewer than ``MIN_ROUNDS`` rounds or no indicator (the loop skipped those)."""
+    draws = len(shrunk["_rounds"])
+    numerator, denominator = np.zeros(draws), np.zeros(draws)
+    for name in ("funding_growth", "mega_round_share", "supplier_share", "step_up", "revenue_multiple"):
+        mapped = map_value(name, shrunk[name])
+        use = np.isfinite(mapped) & (weights[name] > 0)
+        numerator = numerator + np.where(use, mapped * weights[name], 0.0)
+        denominator = denominator + np.where(use, weights[name], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        private = numerator / denominator
+    return np.where((shrunk["_rounds"] >= MIN_ROUNDS) & (denominator > 0), private, np.nan)
 
 
 def spending_indicators(capex_quarterly: pd.DataFrame, dates: pd.DatetimeIndex, segments: list[str],

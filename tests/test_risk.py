@@ -165,3 +165,36 @@ def test_bad_weights_are_rejected():
         R.validate_weights({"step_up": -1})
     with pytest.raises(ValueError, match="positive"):
         R.validate_weights({k: 0 for k in R.DEFAULT_WEIGHTS})
+
+
+def test_bootstrap_draws_at_once_equal_one_draw_at_a_time():
+    """The vectorised bootstrap (all draws as rows) gives, draw for draw, the indicators, the
+    shrunk values and the private pillar of the one-draw code path."""
+    rng = np.random.default_rng(11)
+    n = 25
+    log_multiple = rng.normal(3, 1, n)
+    log_multiple[rng.random(n) < 0.4] = np.nan
+    c = R._Companies({}, rng.gamma(1, 1e8, n) * (rng.random(n) < 0.8), rng.gamma(1, 5e7, n),
+                     rng.gamma(1, 1e8, n) * (rng.random(n) < 0.3), rng.gamma(1, 1e7, n) * (rng.random(n) < 0.3),
+                     rng.integers(0, 3, n).astype(float), log_multiple, rng.normal(0.5, 0.3, n),
+                     rng.gamma(1, 1, n) * (rng.random(n) < 0.5))
+    members = np.flatnonzero(rng.random(n) < 0.6)
+    picks = np.array([np.bincount(rng.choice(members, len(members)), minlength=n) for _ in range(60)], float)
+    picks[0] = 0  # a draw with no company
+    everyone = {"funding_growth": 0.8, "mega_round_share": 0.5, "supplier_share": 0.2, "step_up": 1.1,
+                "revenue_multiple": 30.0}
+    weights = R.validate_weights(None)
+    at_once = R._indicator_draws(c, picks)
+    shrunk = R._shrink_draws(at_once, everyone)
+    private = R._private_pillar(shrunk, weights)
+    for b in range(len(picks)):
+        one = R._indicators(c, picks[b] > 0, picks[b])
+        for key, value in one.items():
+            assert at_once[key][b] == pytest.approx(value, rel=1e-12, nan_ok=True), (b, key)
+        if one["_rounds"] < R.MIN_ROUNDS:
+            assert np.isnan(private[b])
+            continue
+        mapped = {k: float(R.map_value(k, [v])[0]) for k, v in R._shrink(one, everyone).items()}
+        used = {k: weights[k] for k, v in mapped.items() if np.isfinite(v) and weights[k] > 0}
+        expected = sum(mapped[k] * w for k, w in used.items()) / sum(used.values()) if used else np.nan
+        assert private[b] == pytest.approx(expected, rel=1e-12, nan_ok=True), b
