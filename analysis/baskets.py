@@ -353,13 +353,16 @@ def taxonomy_baskets(universe, start=AI_ERA_START) -> pd.DataFrame:
     prices = apply_start_dates(universe.prices, universe.tickers)
     levels = {}
     have = set(prices["ticker"].astype(str).unique())
+    wide = wide_closes(prices)  # pivoted once for every basket (as basket_index would per basket)
     for b in load_taxonomy().baskets:
         members = [t for t in basket_members(universe.tickers, b.id) if t in have]
-        if members:
-            try:
-                levels[b.id] = basket_index(prices, members, start=start, name=b.id).level
-            except ParameterError:  # no member priced after start
-                continue
+        if not members or any(t not in wide.columns for t in members):  # a member with no close at all
+            continue
+        try:
+            levels[b.id] = _basket_from_wide(wide[members], weighting=EQUAL, shares=None, start=start, end=None,
+                                             base=100.0, name=b.id).level
+        except ParameterError:  # no member priced after start
+            continue
     return pd.DataFrame(levels).sort_index()
 
 
