@@ -397,22 +397,32 @@ def _tc_dates(ends, tc_days) -> list:
 
 def _fits_frame(idx, starts: np.ndarray, ends: np.ndarray, lens: list, raw: np.ndarray,
                 filters: LPPLSFilter) -> pd.DataFrame:
-    """One row per fitted window: dates, parameters, filter checks. The dates are looked up for
-    all fits at once (a pandas lookup per fit was a third of a warm report's LPPLS time)."""
+    """One row per fitted window: dates, parameters, filter checks - :func:`derived` for every
+    window at once (a Python pass per fit was most of a warm report's LPPLS time) and
+    :meth:`LPPLSFilter.qualify`, the vectorised :meth:`LPPLSFilter.checks`."""
     if len(starts) == 0:
         return pd.DataFrame()
-    params, checks = [], []
-    for j in range(len(starts)):
-        der = derived(lens[j], raw[j], filters)
-        checks.append({f"ok_{k}": v for k, v in der.pop("checks").items()})
-        der.pop("at_bound")
-        params.append(der)
-    params = pd.DataFrame(params)
+    n = np.asarray(lens, dtype=np.int64)
+    d, m, w, A, B, C1, C2, sse = (raw[:, k] for k in range(8))
+    tc = (n - 1) + d
+    C = np.hypot(C1, C2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # t1 = 0: |tc - t1| / |tc - t2|
+        oscillations = np.where((d != 0) & (tc != 0), w / (2 * np.pi) * np.log(np.abs(tc) / np.abs(d)), np.inf)
+        damping = np.where(C > 0, m * np.abs(B) / (w * C), np.inf)
+    unit = raw[:, 9:12]
+    at_bound = ((unit < _AT_BOUND) | (unit > 1 - _AT_BOUND)).any(axis=1)
     end_dates, start_dates = idx[ends], idx[starts]
-    head = pd.DataFrame({"end": end_dates, "window": lens, "start": start_dates})
-    tail = pd.DataFrame({"tc_pos": starts + params["tc"].to_numpy(),
-                         "tc_date": pd.Series(_tc_dates(end_dates, params["tc_days"].to_numpy()), dtype=object)})
-    return pd.concat([head, params, tail, pd.DataFrame(checks)], axis=1)
+    fits = pd.DataFrame({"end": end_dates, "window": lens, "start": start_dates, "tc": tc, "tc_days": d, "m": m,
+                         "omega": w, "A": A, "B": B, "C1": C1, "C2": C2, "sse": sse,
+                         "oscillations": oscillations, "damping": damping,
+                         "valid": np.isfinite(raw[:, :8]).all(axis=1) & ~at_bound})
+    fits = filters.qualify(fits)
+    fits["nfev"] = raw[:, 8].astype(np.int64)
+    fits["tc_pos"] = starts + tc
+    fits["tc_date"] = pd.Series(_tc_dates(end_dates, d), dtype=object)
+    checks = [c for c in fits.columns if c.startswith("ok_")]
+    return fits[[c for c in fits.columns if c not in checks] + checks]
 
 
 @dataclass(frozen=True)
