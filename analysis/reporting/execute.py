@@ -23,6 +23,7 @@ import papermill
 
 from analysis import clock, config
 from analysis.errors import NotebookExecutionError, os_error_message
+from analysis.reporting import engine
 from analysis.reporting.export import export_html
 from analysis.reporting.history import history_row
 from analysis.reporting.jobs import FAILED, OK, PATH_PARAMETERS, JobResult, display_parameters
@@ -133,7 +134,7 @@ def run_notebook(notebook: Path, params: dict, as_of: str, job: str | None = Non
             papermill.execute_notebook(
                 str(notebook), str(executed_path), parameters=params, kernel_name=config.KERNEL_NAME,
                 cwd=str(notebook.parent), execution_timeout=cell_timeout, progress_bar=False,
-                log_output=False, report_mode=False,
+                log_output=False, report_mode=False, engine_name=engine.ENGINE_NAME,
             )
         except Exception as exc:  # papermill, nbclient timeouts, dead kernels: all end here
             raise _keep_failed(executed_path, reports_root, as_of, job, exc, notebook, params, run_id,
