@@ -40,6 +40,21 @@ def _funding_title(kind: str, period: str, shown: list[str]) -> str:
     return f"AI {kind} per {period} by domain (disclosed new money)"
 
 
+def _stacked_domain_bars(values: pd.DataFrame, shown: list[str], hover: str, period: str) -> go.Figure:
+    """One stacked bar per period, a segment per domain in ``shown`` (in the domains' colours and
+    patterns), on a category axis of periods."""
+    x = _period_labels(values.index)
+    styles = series_styles(shown)
+    fig = go.Figure()
+    for domain in shown:
+        st = styles[domain]
+        fig.add_bar(x=x, y=values[domain].tolist(), name=display_name(domain), marker_color=st["color"],
+                    marker_pattern_shape=st["pattern"], hovertemplate=hover)
+    fig.update_layout(barmode="stack", hovermode="closest")
+    fig.update_xaxes(title_text=period.capitalize(), type="category")
+    return fig
+
+
 def funding_by_domain_chart(funding: FundingByDomain, taxonomy: Taxonomy | None = None,
                             source: str = "curated funding ledger (data/funding_rounds.csv)", *,
                             data_to=None) -> go.Figure:
@@ -49,17 +64,9 @@ def funding_by_domain_chart(funding: FundingByDomain, taxonomy: Taxonomy | None 
     labelled "to <date>" and shaded. With one domain the title names it.
     """
     wide = funding.amounts() / 1e9
-    x = _period_labels(wide.index)
     shown = _domains_shown(wide)
-    styles = series_styles(shown)
-    fig = go.Figure()
-    for domain in shown:
-        st = styles[domain]
-        fig.add_bar(x=x, y=wide[domain].round(3).tolist(), name=display_name(domain), marker_color=st["color"],
-                    marker_pattern_shape=st["pattern"], hovertemplate="%{y:,.2f} bn USD")
-    fig.update_layout(barmode="stack", hovermode="closest")
+    fig = _stacked_domain_bars(wide.round(3), shown, "%{y:,.2f} bn USD", funding.period)
     fig.update_yaxes(title_text="USD billions", tickformat=",~g")
-    fig.update_xaxes(title_text=funding.period.capitalize(), type="category")
     return finish(fig, _funding_title("funding", funding.period, shown), source, period=funding.period,
                    data_to=data_to)
 
@@ -71,17 +78,8 @@ def funding_share_chart(funding: FundingByDomain, source: str = "curated funding
     wide = funding.amounts()
     total = wide.sum(axis=1).replace(0.0, np.nan)
     share = wide.div(total, axis=0)
-    x = _period_labels(share.index)
-    shown = _domains_shown(wide)
-    styles = series_styles(shown)
-    fig = go.Figure()
-    for domain in shown:
-        st = styles[domain]
-        fig.add_bar(x=x, y=share[domain].round(4).tolist(), name=display_name(domain), marker_color=st["color"],
-                    marker_pattern_shape=st["pattern"], hovertemplate="%{y:.1%}")
-    fig.update_layout(barmode="stack", hovermode="closest")
+    fig = _stacked_domain_bars(share.round(4), _domains_shown(wide), "%{y:.1%}", funding.period)
     fig.update_yaxes(title_text="Share of the period's funding (%)", tickformat=".0%", range=[0, 1])
-    fig.update_xaxes(title_text=funding.period.capitalize(), type="category")
     return finish(fig, f"Each domain's share of AI funding per {funding.period} (disclosed new money)", source,
                    period=funding.period, data_to=data_to)
 

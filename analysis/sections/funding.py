@@ -134,24 +134,25 @@ MONEY_VIEW_COLUMNS = {
 }
 
 
-def year_label(period, as_of: str) -> str:
-    """A year as a reader's column or row label, marking the year of ``as_of`` as partial."""
+def year_label(period, data_to) -> str:
+    """A year as a reader's column or row label, marking the year the data stop in (``data_to``,
+    the newest input, as the charts do) as partial."""
     year = str(period)
-    end = pd.Timestamp(as_of)
+    end = pd.Timestamp(data_to)
     return f"{year} (to {end.date().isoformat()})" if year == str(end.year) and end < pd.Timestamp(f"{year}-12-31") \
         else year
 
 
-def money_type_view(by_type: pd.DataFrame, as_of: str) -> pd.DataFrame:
+def money_type_view(by_type: pd.DataFrame, data_to) -> pd.DataFrame:
     """Dollars per year by money type in USD bn: the headline (new money) first, then the money
     it leaves out, so a reader sees what the totals do not count."""
     cols = [c for c in MONEY_VIEW_COLUMNS if c in by_type]
     out = (by_type[cols] / 1e9).rename(columns=MONEY_VIEW_COLUMNS)
-    out.insert(0, "Year", [year_label(p, as_of) for p in by_type.index])
+    out.insert(0, "Year", [year_label(p, data_to) for p in by_type.index])
     return out.reset_index(drop=True)
 
 
-def deal_view(deals: pd.DataFrame, as_of: str, years: int = 4) -> pd.DataFrame:
+def deal_view(deals: pd.DataFrame, data_to, years: int = 4) -> pd.DataFrame:
     """Rounds and median size by group (stage or region) for the last ``years`` years: one column
     per year reading "deals (median USD m)", the partial year marked."""
     by = deals.index.names[1]
@@ -159,7 +160,7 @@ def deal_view(deals: pd.DataFrame, as_of: str, years: int = 4) -> pd.DataFrame:
     cells = {}
     for p in periods:
         part = deals.xs(p, level="period")
-        cells[year_label(p, as_of)] = {
+        cells[year_label(p, data_to)] = {
             g: (f"{int(r.deals)}" if pd.isna(r.median_usd) else f"{int(r.deals)} ({r.median_usd / 1e6:,.0f})")
             for g, r in part.iterrows()}
     out = pd.DataFrame(cells).fillna("0")

@@ -67,7 +67,7 @@ def risk_headline(metrics: dict, definition: str) -> str:
     if summary["segments"]:
         top = scores[summary["highest"]]
         iv = f" ({top['interval'][0]:.1f} to {top['interval'][1]:.1f})" if top.get("interval") else ""
-        parts.append(f"Across the other {summary['segments']} AI segments the median is {summary['median']:.1f}; "
+        parts.append(f"Across the {summary['segments']} segments outside the LLM side the median is {summary['median']:.1f}; "
                      f"the highest is {md_text(label(summary['highest']))} at {summary['highest_score']:.1f}{iv}.")
     parts += like_for_like(summary.get("like_for_like") if "like_for_like" in summary
                            else like_for_like_summary(scores, llm_key))
