@@ -4,6 +4,8 @@ a readable size, one home for the segment maps."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,23 @@ def test_the_cycle_check_can_fail(tmp_path):
     a = tmp_path / "a.py"
     a.write_text("from analysis import b\nfrom analysis.c import thing\n")
     assert top_level_imports(a, "analysis.a", {"analysis", "analysis.b", "analysis.c"}) == {"analysis.b", "analysis.c"}
+
+
+#: Modules a notebook kernel must not import on the briefing's data path: each costs 0.5-0.9 s of
+#: import time in every kernel and buys nothing there (pandera's typing layer imports dask.dataframe
+#: to rule out dask models; jsonschema 4.25+ builds an Earley parser for IRIs at import).
+KERNEL_NEVER_IMPORTS = ("dask.dataframe", "rfc3987_syntax", "lark")
+
+
+def test_the_kernel_path_skips_expensive_unused_imports():
+    code = ("import sys\n"
+            "from analysis.notebook import setup\n"
+            "setup()\n"
+            "import plotly.io._renderers\n"
+            "from analysis import config\n"
+            "from analysis.data.ledger import load_dataset, load_ledger\n"
+            "load_ledger()\n"
+            "for name in config.DATASET_FILES: load_dataset(name)\n"
+            f"print(','.join(m for m in {KERNEL_NEVER_IMPORTS!r} if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent, check=True)
+    assert out.stdout.strip() == ""

@@ -6,12 +6,9 @@ passed exactly the checks the CLI reports.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pandas as pd
 import pandera.extensions
 import pandera.pandas as pa
-from pandera.typing import Series
 
 from analysis import clock
 from analysis.data.taxonomy import load_taxonomy
@@ -32,126 +29,166 @@ def not_after_year(value, *, years_ahead: int) -> bool:
     return value <= clock.today().year + years_ahead
 
 
-class _Sourced(pa.DataFrameModel):
-    """Provenance columns that every curated row carries."""
-
-    source_url: Series[str] = pa.Field(str_matches=URL_PATTERN)
-    source_title: Series[str] = pa.Field(str_length={"min_value": 1})
-    source_date: Series[pd.Timestamp] = pa.Field()
-
-    class Config:
-        strict = True
-        coerce = True
+# Schemas are pandera DataFrameSchema objects rather than DataFrameModel classes: building a
+# model's schema goes through pandera's typing layer, which imports dask.dataframe (0.5 s in every
+# notebook kernel) just to learn that the model is not a dask one.
 
 
-class FundingRounds(_Sourced):
-    round_id: Series[str] = pa.Field(unique=True, str_matches=r"^[a-z0-9][a-z0-9_.-]*$")
-    org_name: Series[str] = pa.Field(str_length={"min_value": 1})
-    domain: Series[str] = pa.Field(nullable=True, isin=DOMAIN_IDS)
-    investment_type: Series[str] = pa.Field(isin=INVESTMENT_TYPES)
-    announced_on: Series[pd.Timestamp] = pa.Field(ge=pd.Timestamp("2010-01-01"))
-    raised_amount_usd: Series[float] = pa.Field(nullable=True, ge=0)
-    raised_amount: Series[float] = pa.Field(nullable=True, ge=0)
-    raised_amount_currency: Series[str] = pa.Field(nullable=True, str_matches=r"^[A-Z]{3}$")
-    post_money_valuation_usd: Series[float] = pa.Field(nullable=True, gt=0)
-    lead_investors: Series[str] = pa.Field(nullable=True)
-    other_investors: Series[str] = pa.Field(nullable=True)
-    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
-    confidence: Series[str] = pa.Field(isin=CONFIDENCE)
-    notes: Series[str] = pa.Field(nullable=True)
+def _text(**options) -> pa.Column:
+    """Non-empty text."""
+    return pa.Column(str, pa.Check.str_length(min_value=1), **options)
+
+
+def _optional_text() -> pa.Column:
+    """Free text that may be empty (notes, investor lists)."""
+    return pa.Column(str, nullable=True)
+
+
+def _one_of(values, **options) -> pa.Column:
+    return pa.Column(str, pa.Check.isin(list(values)), **options)
+
+
+def _matching(pattern: str, **options) -> pa.Column:
+    return pa.Column(str, pa.Check.str_matches(pattern), **options)
+
+
+def _date(*checks, **options) -> pa.Column:
+    return pa.Column(pd.Timestamp, list(checks), **options)
+
+
+def _number(*checks, **options) -> pa.Column:
+    return pa.Column(float, list(checks), **options)
+
+
+def _row_check(name: str, error: str, check) -> pa.Check:
+    """A check over whole rows; ``name`` is what ``aibubble validate`` reports as the failed check."""
+    return pa.Check(check, name=name, error=error)
+
+
+def _schema(name: str, columns: dict[str, pa.Column], checks=()) -> pa.DataFrameSchema:
+    """Strict (no unknown columns) and coercing, as every curated file is read."""
+    return pa.DataFrameSchema(columns, checks=list(checks), name=name, strict=True, coerce=True)
+
+
+def _sourced(name: str, columns: dict[str, pa.Column], checks=(), *, undated_pages: bool = False) -> pa.DataFrameSchema:
+    """A schema whose rows carry provenance: the page's URL, title and date. ``undated_pages``:
+    the file may cite a page with no date (such rows say so in notes)."""
+    provenance = {
+        "source_url": _matching(URL_PATTERN),
+        "source_title": _text(),
+        "source_date": _date(nullable=undated_pages),
+    }
+    return _schema(name, {**provenance, **columns}, checks)
+
+
+ISO_COUNTRY = r"^[A-Z]{2}$"
+ISO_CURRENCY = r"^[A-Z]{3}$"
+
+FundingRounds = _sourced("FundingRounds", {
+    "round_id": _matching(r"^[a-z0-9][a-z0-9_.-]*$", unique=True),
+    "org_name": _text(),
+    "domain": _one_of(DOMAIN_IDS, nullable=True),
+    "investment_type": _one_of(INVESTMENT_TYPES),
+    "announced_on": _date(pa.Check.ge(pd.Timestamp("2010-01-01"))),
+    "raised_amount_usd": _number(pa.Check.ge(0), nullable=True),
+    "raised_amount": _number(pa.Check.ge(0), nullable=True),
+    "raised_amount_currency": _matching(ISO_CURRENCY, nullable=True),
+    "post_money_valuation_usd": _number(pa.Check.gt(0), nullable=True),
+    "lead_investors": _optional_text(),
+    "other_investors": _optional_text(),
+    "source_publisher": _text(),
+    "confidence": _one_of(CONFIDENCE),
+    "notes": _optional_text(),
     # Data model v2 (issue #15). Optional columns, so ledgers written before v2 (and exports
     # imported by older versions) still load: the loader derives them from investment_type.
     # The bundled ledger must carry them (analysis.data.datamodel checks that).
-    money_type: Optional[Series[str]] = pa.Field(isin=MONEY_TYPES)
-    stage: Optional[Series[str]] = pa.Field(isin=STAGES)
-    announced_total_usd: Optional[Series[float]] = pa.Field(nullable=True, ge=0)
+    "money_type": _one_of(MONEY_TYPES, required=False),
+    "stage": _one_of(STAGES, required=False),
+    "announced_total_usd": _number(pa.Check.ge(0), nullable=True, required=False),
     # HQ country of the raising company as the vendor export states it (importers write it;
     # the curated ledger keeps countries in companies.csv, which wins where both exist).
-    country: Optional[Series[str]] = pa.Field(nullable=True, str_matches=r"^[A-Z]{2}$")
+    "country": _matching(ISO_COUNTRY, nullable=True, required=False),
+})
 
+Companies = _sourced("Companies", {
+    "name": _text(unique=True),
+    "domain": _one_of(DOMAIN_IDS),
+    "llm_dependency": _one_of(["core", "partial", "none"]),
+    "country": _matching(ISO_COUNTRY, nullable=True),
+    "founded_year": pa.Column(pd.Int64Dtype(), [pa.Check.ge(1900), pa.Check.not_after_year(years_ahead=0)],
+                              nullable=True),
+    "description": _text(),
+    "ticker": _optional_text(),
+    "notes": _optional_text(),
+    "source_publisher": _text(),
+})
 
-class Companies(_Sourced):
-    name: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
-    domain: Series[str] = pa.Field(isin=DOMAIN_IDS)
-    llm_dependency: Series[str] = pa.Field(isin=["core", "partial", "none"])
-    country: Series[str] = pa.Field(nullable=True, str_matches=r"^[A-Z]{2}$")
-    founded_year: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1900, not_after_year={"years_ahead": 0})
-    description: Series[str] = pa.Field(str_length={"min_value": 1})
-    ticker: Series[str] = pa.Field(nullable=True)
-    notes: Series[str] = pa.Field(nullable=True)
-    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
+Investors = _sourced("Investors", {
+    "name": _text(unique=True),
+    "investor_type": _one_of(INVESTOR_TYPES),
+    "source_publisher": _text(),
+    "notes": _optional_text(),
+})
 
-
-class Investors(_Sourced):
-    name: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
-    investor_type: Series[str] = pa.Field(isin=INVESTOR_TYPES)
-    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
-    notes: Series[str] = pa.Field(nullable=True)
-
-
-class LabFinancials(_Sourced):
-    company: Series[str] = pa.Field(str_length={"min_value": 1})
-    metric: Series[str] = pa.Field(isin=["annualized_run_rate", "annual_revenue", "projected_annual_revenue"])
+LabFinancials = _sourced("LabFinancials", {
+    "company": _text(),
+    "metric": _one_of(["annualized_run_rate", "annual_revenue", "projected_annual_revenue"]),
     # Empty only for a figure in another currency with no official rate near its date (v2).
-    value_usd: Series[float] = pa.Field(gt=0, nullable=True)
+    "value_usd": _number(pa.Check.gt(0), nullable=True),
     # v2: the original amount and currency when not USD, and when the figure became public.
-    value: Optional[Series[float]] = pa.Field(gt=0, nullable=True)
-    currency: Optional[Series[str]] = pa.Field(nullable=True, str_matches=r"^[A-Z]{3}$")
-    published_on: Optional[Series[pd.Timestamp]] = pa.Field(nullable=True)
-    period_end: Series[pd.Timestamp] = pa.Field(nullable=True)
-    as_of_date: Series[pd.Timestamp] = pa.Field()
-    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
-    confidence: Series[str] = pa.Field(isin=CONFIDENCE)
-    notes: Series[str] = pa.Field(nullable=True)
+    "value": _number(pa.Check.gt(0), nullable=True, required=False),
+    "currency": _matching(ISO_CURRENCY, nullable=True, required=False),
+    "published_on": _date(nullable=True, required=False),
+    "period_end": _date(nullable=True),
+    "as_of_date": _date(),
+    "source_publisher": _text(),
+    "confidence": _one_of(CONFIDENCE),
+    "notes": _optional_text(),
+})
 
-
-class HyperscalerFinancials(_Sourced):
-    # Figures taken from public SEC-derived datasets carry no release date of their own;
-    # those rows say which filing they come from in ``notes``.
-    source_date: Series[pd.Timestamp] = pa.Field(nullable=True)
-    company: Series[str] = pa.Field(str_length={"min_value": 1})
-    ticker: Series[str] = pa.Field(isin=["MSFT", "GOOGL", "AMZN", "META", "ORCL"])
+# Figures taken from public SEC-derived datasets carry no release date of their own; those rows
+# say which filing they come from in ``notes``.
+HyperscalerFinancials = _sourced("HyperscalerFinancials", {
+    "company": _text(),
+    "ticker": _one_of(["MSFT", "GOOGL", "AMZN", "META", "ORCL"]),
     # A fiscal year can run one ahead of the calendar (Microsoft's FY2026 starts in July 2025).
-    fiscal_year: Series[int] = pa.Field(ge=2018, not_after_year={"years_ahead": 1})
-    fiscal_quarter: Series[int] = pa.Field(isin=[1, 2, 3, 4])
-    calendar_year: Series[int] = pa.Field(ge=2018, not_after_year={"years_ahead": 0})
-    calendar_quarter: Series[int] = pa.Field(isin=[1, 2, 3, 4])
-    period_end: Series[pd.Timestamp] = pa.Field()
-    capex_usd: Series[float] = pa.Field(nullable=True, ge=0)
+    "fiscal_year": pa.Column(int, [pa.Check.ge(2018), pa.Check.not_after_year(years_ahead=1)]),
+    "fiscal_quarter": pa.Column(int, pa.Check.isin([1, 2, 3, 4])),
+    "calendar_year": pa.Column(int, [pa.Check.ge(2018), pa.Check.not_after_year(years_ahead=0)]),
+    "calendar_quarter": pa.Column(int, pa.Check.isin([1, 2, 3, 4])),
+    "period_end": _date(),
+    "capex_usd": _number(pa.Check.ge(0), nullable=True),
     # Property and equipment acquired under finance leases (Amazon, Meta, Microsoft report it).
-    finance_lease_additions_usd: Series[float] = pa.Field(nullable=True, ge=0)
-    revenue_usd: Series[float] = pa.Field(nullable=True, gt=0)
-    operating_cash_flow_usd: Series[float] = pa.Field(nullable=True)
-    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
-    notes: Series[str] = pa.Field(nullable=True)
+    "finance_lease_additions_usd": _number(pa.Check.ge(0), nullable=True),
+    "revenue_usd": _number(pa.Check.gt(0), nullable=True),
+    "operating_cash_flow_usd": _number(nullable=True),
+    "source_publisher": _text(),
+    "notes": _optional_text(),
+}, undated_pages=True)
+
+# Undated relay pages leave the date empty (their notes say so); such a row never supersedes a
+# dated report of the same publisher and year (spending.published_totals).
+MarketTotals = _sourced("MarketTotals", {
+    "publisher": _text(),
+    "metric": _matching(r"^[a-z0-9_]+$"),
+    "scope": _text(),
+    "period": pa.Column(str, pa.Check.str_length(min_value=4)),  # a label; start/end are authoritative
+    "period_start": _date(),
+    "period_end": _date(),
+    "value": _number(pa.Check.ge(0)),
+    "unit": _one_of(["usd", "fraction"]),
+    "definition": _optional_text(),
+    "source_publisher": _text(),
+    "notes": _optional_text(),
+}, [
+    _row_check("period_is_ordered", "period_end is before period_start",
+               lambda df: df["period_end"] >= df["period_start"]),
+    _row_check("fractions_are_shares", "a fraction must lie in [0, 1]",
+               lambda df: (df["unit"] != "fraction") | (df["value"] <= 1)),
+], undated_pages=True)
 
 
-class MarketTotals(_Sourced):
-    # Undated relay pages leave the date empty (their notes say so); such a row never supersedes
-    # a dated report of the same publisher and year (spending.published_totals).
-    source_date: Series[pd.Timestamp] = pa.Field(nullable=True)
-    publisher: Series[str] = pa.Field(str_length={"min_value": 1})
-    metric: Series[str] = pa.Field(str_matches=r"^[a-z0-9_]+$")
-    scope: Series[str] = pa.Field(str_length={"min_value": 1})
-    period: Series[str] = pa.Field(str_length={"min_value": 4})  # a label; start/end are authoritative
-    period_start: Series[pd.Timestamp] = pa.Field()
-    period_end: Series[pd.Timestamp] = pa.Field()
-    value: Series[float] = pa.Field(ge=0)
-    unit: Series[str] = pa.Field(isin=["usd", "fraction"])
-    definition: Series[str] = pa.Field(nullable=True)
-    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
-    notes: Series[str] = pa.Field(nullable=True)
-
-    @pa.dataframe_check(error="period_end is before period_start")
-    def period_is_ordered(cls, df: pd.DataFrame) -> pd.Series:
-        return df["period_end"] >= df["period_start"]
-
-    @pa.dataframe_check(error="a fraction must lie in [0, 1]")
-    def fractions_are_shares(cls, df: pd.DataFrame) -> pd.Series:
-        return (df["unit"] != "fraction") | (df["value"] <= 1)
-
-
-SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "funding_rounds": FundingRounds,
     "companies": Companies,
     "investors": Investors,
@@ -170,54 +207,45 @@ TICKER_SEGMENTS = [
 #: Yahoo Finance symbols: letters, digits, class/exchange suffixes (BRK-B, 0700.HK), ^ for indices.
 TICKER_PATTERN = r"^\^?[A-Z0-9][A-Z0-9.=-]*$"
 
-
-class Tickers(_Sourced):
-    """The listed-company universe of the market sections (one row per Yahoo Finance symbol)."""
-
-    # 9 of the pages describing a company's AI exposure carry no date (undated: the row's notes say so).
-    source_date: Series[pd.Timestamp] = pa.Field(nullable=True)
-    ticker: Series[str] = pa.Field(unique=True, str_matches=TICKER_PATTERN)
-    name: Series[str] = pa.Field(str_length={"min_value": 1})
-    exchange: Series[str] = pa.Field(str_length={"min_value": 1})
-    segment: Series[str] = pa.Field(isin=TICKER_SEGMENTS)
+#: The listed-company universe of the market sections (one row per Yahoo Finance symbol).
+#: 9 of the pages describing a company's AI exposure carry no date (undated: the row's notes say so).
+Tickers = _sourced("Tickers", {
+    "ticker": _matching(TICKER_PATTERN, unique=True),
+    "name": _text(),
+    "exchange": _text(),
+    "segment": _one_of(TICKER_SEGMENTS),
     # "true"/"false" as written in the CSV (pandas cannot coerce text to bool); the market loader
     # converts. Empty for benchmarks: an index fund is neither LLM-exposed nor not.
-    llm_exposed: Series[str] = pa.Field(nullable=True, isin=["true", "false"])
-    exposure_grade: Series[str] = pa.Field(isin=["high", "medium", "low"])
-    rationale: Series[str] = pa.Field(str_length={"min_value": 1})
-    is_benchmark: Series[str] = pa.Field(isin=["true", "false"])
+    "llm_exposed": _one_of(["true", "false"], nullable=True),
+    "exposure_grade": _one_of(["high", "medium", "low"]),
+    "rationale": _text(),
+    "is_benchmark": _one_of(["true", "false"]),
     # First valid date where the earlier history is a predecessor's (SPAC shell, tracking stock,
     # pre-uplisting trades); empty when the whole history is the company's. Reason and source in notes.
     # Optional, so a user's own ticker list without the column still validates.
-    start_date: Optional[Series[pd.Timestamp]] = pa.Field(nullable=True)
-    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
-    notes: Series[str] = pa.Field(nullable=True)
-
-    @pa.dataframe_check(error="segment 'benchmark' and is_benchmark must agree")
-    def benchmark_flag_matches_segment(cls, df: pd.DataFrame) -> pd.Series:
-        return (df["segment"] == "benchmark") == (df["is_benchmark"] == "true")
-
-
+    "start_date": _date(nullable=True, required=False),
+    "source_publisher": _text(),
+    "notes": _optional_text(),
+}, [
+    _row_check("benchmark_flag_matches_segment", "segment 'benchmark' and is_benchmark must agree",
+               lambda df: (df["segment"] == "benchmark") == (df["is_benchmark"] == "true")),
+], undated_pages=True)
 SCHEMAS["tickers"] = Tickers
 
-
-class FxRates(_Sourced):
-    """Official daily exchange rates (Federal Reserve H.10) used to put non-USD rounds in dollars."""
-
-    date: Series[pd.Timestamp] = pa.Field()
-    currency: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$")
-    rate: Series[float] = pa.Field(gt=0)
+#: Official daily exchange rates (Federal Reserve H.10) used to put non-USD rounds in dollars.
+FxRates = _sourced("FxRates", {
+    "date": _date(),
+    "currency": _matching(ISO_CURRENCY),
+    "rate": _number(pa.Check.gt(0)),
     # H.10 quotes most currencies per US dollar, and the euro, pound, Australian and New Zealand
     # dollars in US dollars per unit; the rate is kept exactly as printed.
-    quote: Series[str] = pa.Field(isin=["per_usd", "usd_per_unit"])
-    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
-    notes: Series[str] = pa.Field(nullable=True)
-
-    @pa.dataframe_check(error="more than one rate for a currency and date")
-    def one_rate_per_day(cls, df: pd.DataFrame) -> pd.Series:
-        return ~df.duplicated(["date", "currency"], keep=False)
-
-
+    "quote": _one_of(["per_usd", "usd_per_unit"]),
+    "source_publisher": _text(),
+    "notes": _optional_text(),
+}, [
+    _row_check("one_rate_per_day", "more than one rate for a currency and date",
+               lambda df: ~df.duplicated(["date", "currency"], keep=False)),
+])
 SCHEMAS["fx_rates"] = FxRates
 
 
@@ -226,116 +254,93 @@ REFERENCE_CATEGORIES = ["valuation_multiple", "capex", "drawdown", "supplier_exp
 REFERENCE_UNITS = ["ratio", "fraction", "usd", "percent", "percent_points", "count"]
 
 
-class ReferencePoints(_Sourced):
-    """Sourced historical yardsticks (dot-com and 2021 valuations, telecom capex, drawdowns, supplier
-    exposure, the Greenwood-Shleifer-You run-up rule) that the verdict and stress sections compare with."""
-
-    # Undated pages leave the date empty and say so in notes.
-    source_date: Series[pd.Timestamp] = pa.Field(nullable=True)
-    id: Series[str] = pa.Field(unique=True, str_matches=r"^[a-z0-9]+(_[a-z0-9]+)*$")
-    category: Series[str] = pa.Field(isin=REFERENCE_CATEGORIES)
-    subject: Series[str] = pa.Field(str_length={"min_value": 1})
-    metric: Series[str] = pa.Field(str_length={"min_value": 1})
-    value: Series[float] = pa.Field(nullable=True)
-    unit: Series[str] = pa.Field(isin=REFERENCE_UNITS)
-    period: Series[str] = pa.Field(str_length={"min_value": 4})
-    low: Series[float] = pa.Field(nullable=True)
-    high: Series[float] = pa.Field(nullable=True)
-    definition: Series[str] = pa.Field(str_length={"min_value": 1})
-    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
-    notes: Series[str] = pa.Field(nullable=True)
-
-    @pa.dataframe_check(error="a reference point needs a value or a low-high range")
-    def has_value_or_range(cls, df: pd.DataFrame) -> pd.Series:
-        return df["value"].notna() | (df["low"].notna() & df["high"].notna())
-
-    @pa.dataframe_check(error="low is above high, or the value lies outside low-high")
-    def range_is_ordered(cls, df: pd.DataFrame) -> pd.Series:
-        ordered = df["low"].isna() | df["high"].isna() | (df["low"] <= df["high"])
-        above = df["value"].isna() | df["low"].isna() | (df["value"] >= df["low"])
-        below = df["value"].isna() | df["high"].isna() | (df["value"] <= df["high"])
-        return ordered & above & below
-
-    @pa.dataframe_check(error="a fraction must lie in [-1, 1]")
-    def fractions_are_bounded(cls, df: pd.DataFrame) -> pd.Series:
-        v = df[["value", "low", "high"]]
-        return (df["unit"] != "fraction") | ((v.abs() <= 1) | v.isna()).all(axis=1)
+def _range_is_ordered(df: pd.DataFrame) -> pd.Series:
+    ordered = df["low"].isna() | df["high"].isna() | (df["low"] <= df["high"])
+    above = df["value"].isna() | df["low"].isna() | (df["value"] >= df["low"])
+    below = df["value"].isna() | df["high"].isna() | (df["value"] <= df["high"])
+    return ordered & above & below
 
 
+def _fractions_are_bounded(df: pd.DataFrame) -> pd.Series:
+    v = df[["value", "low", "high"]]
+    return (df["unit"] != "fraction") | ((v.abs() <= 1) | v.isna()).all(axis=1)
+
+
+#: Sourced historical yardsticks (dot-com and 2021 valuations, telecom capex, drawdowns, supplier
+#: exposure, the Greenwood-Shleifer-You run-up rule) that the verdict and stress sections compare with.
+ReferencePoints = _sourced("ReferencePoints", {
+    "id": _matching(r"^[a-z0-9]+(_[a-z0-9]+)*$", unique=True),
+    "category": _one_of(REFERENCE_CATEGORIES),
+    "subject": _text(),
+    "metric": _text(),
+    "value": _number(nullable=True),
+    "unit": _one_of(REFERENCE_UNITS),
+    "period": pa.Column(str, pa.Check.str_length(min_value=4)),
+    "low": _number(nullable=True),
+    "high": _number(nullable=True),
+    "definition": _text(),
+    "source_publisher": _text(),
+    "notes": _optional_text(),
+}, [
+    _row_check("has_value_or_range", "a reference point needs a value or a low-high range",
+               lambda df: df["value"].notna() | (df["low"].notna() & df["high"].notna())),
+    _row_check("range_is_ordered", "low is above high, or the value lies outside low-high", _range_is_ordered),
+    _row_check("fractions_are_bounded", "a fraction must lie in [-1, 1]", _fractions_are_bounded),
+], undated_pages=True)
 SCHEMAS["reference_points"] = ReferencePoints
 # --------------------------------------------------------------------------------------------
 # Data model v2 (issue #15): publishers, relationships, regions, Epoch AI models
 # --------------------------------------------------------------------------------------------
 
-class Publishers(pa.DataFrameModel):
-    """Every publisher the data cites, with its tier (primary / tier1 / secondary)."""
+#: Every publisher the data cites, with its tier (primary / tier1 / secondary).
+Publishers = _schema("Publishers", {
+    "publisher": _text(unique=True),
+    "tier": _one_of(PUBLISHER_TIERS),
+    "outlet": _text(),
+    "notes": _optional_text(),
+})
 
-    publisher: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
-    tier: Series[str] = pa.Field(isin=PUBLISHER_TIERS)
-    outlet: Series[str] = pa.Field(str_length={"min_value": 1})
-    notes: Series[str] = pa.Field(nullable=True)
+#: Investor-company relationships that change what a round means (parent, supplier...).
+Relationships = _sourced("Relationships", {
+    "investor": _text(),
+    "company": _text(),
+    "relationship": _one_of(RELATIONSHIPS),
+    "from_date": _date(nullable=True),
+    "to_date": _date(nullable=True),
+    "source_publisher": _text(),
+    "notes": _optional_text(),
+}, [
+    _row_check("dates_are_ordered", "to_date is before from_date",
+               lambda df: df["to_date"].isna() | df["from_date"].isna() | (df["to_date"] >= df["from_date"])),
+    _row_check("one_row_per_relationship", "the same investor, company and relationship twice",
+               lambda df: ~df.duplicated(["investor", "company", "relationship", "from_date"], keep=False)),
+])
 
-    class Config:
-        strict = True
-        coerce = True
+#: ISO 3166-1 alpha-2 country code -> region of the analyses.
+Regions = _schema("Regions", {
+    "country": _matching(ISO_COUNTRY, unique=True),
+    "region": _one_of(REGIONS),
+    "name": _text(),
+})
 
-
-class Relationships(_Sourced):
-    """Investor-company relationships that change what a round means (parent, supplier...)."""
-
-    investor: Series[str] = pa.Field(str_length={"min_value": 1})
-    company: Series[str] = pa.Field(str_length={"min_value": 1})
-    relationship: Series[str] = pa.Field(isin=RELATIONSHIPS)
-    from_date: Series[pd.Timestamp] = pa.Field(nullable=True)
-    to_date: Series[pd.Timestamp] = pa.Field(nullable=True)
-    source_publisher: Series[str] = pa.Field(str_length={"min_value": 1})
-    notes: Series[str] = pa.Field(nullable=True)
-
-    @pa.dataframe_check(error="to_date is before from_date")
-    def dates_are_ordered(cls, df: pd.DataFrame) -> pd.Series:
-        return df["to_date"].isna() | df["from_date"].isna() | (df["to_date"] >= df["from_date"])
-
-    @pa.dataframe_check(error="the same investor, company and relationship twice")
-    def one_row_per_relationship(cls, df: pd.DataFrame) -> pd.Series:
-        return ~df.duplicated(["investor", "company", "relationship", "from_date"], keep=False)
-
-
-class Regions(pa.DataFrameModel):
-    """ISO 3166-1 alpha-2 country code -> region of the analyses."""
-
-    country: Series[str] = pa.Field(unique=True, str_matches=r"^[A-Z]{2}$")
-    region: Series[str] = pa.Field(isin=REGIONS)
-    name: Series[str] = pa.Field(str_length={"min_value": 1})
-
-    class Config:
-        strict = True
-        coerce = True
-
-
-class Models(pa.DataFrameModel):
-    """Notable AI models from Epoch AI's databases (CC BY 4.0), one row per model."""
-
-    model: Series[str] = pa.Field(str_length={"min_value": 1})
-    organization: Series[str] = pa.Field(nullable=True)
-    publication_date: Series[pd.Timestamp] = pa.Field(ge=pd.Timestamp("1940-01-01"))
-    domain: Series[str] = pa.Field(nullable=True)
-    task: Series[str] = pa.Field(nullable=True)
-    parameters: Series[float] = pa.Field(nullable=True, gt=0)
-    training_compute_flop: Series[float] = pa.Field(nullable=True, gt=0)
-    training_cost_usd: Series[float] = pa.Field(nullable=True, ge=0)
-    country: Series[str] = pa.Field(nullable=True)
-    accessibility: Series[str] = pa.Field(nullable=True)
-    open_weights: Series[str] = pa.Field(nullable=True, isin=["true", "false"])
-    source: Series[str] = pa.Field(str_length={"min_value": 1})
-
-    class Config:
-        strict = True
-        coerce = True
-
-    @pa.dataframe_check(error="the same model, organization and date twice")
-    def one_row_per_model(cls, df: pd.DataFrame) -> pd.Series:
-        return ~df.duplicated(["model", "organization", "publication_date"], keep=False)
-
+#: Notable AI models from Epoch AI's databases (CC BY 4.0), one row per model.
+Models = _schema("Models", {
+    "model": _text(),
+    "organization": _optional_text(),
+    "publication_date": _date(pa.Check.ge(pd.Timestamp("1940-01-01"))),
+    "domain": _optional_text(),
+    "task": _optional_text(),
+    "parameters": _number(pa.Check.gt(0), nullable=True),
+    "training_compute_flop": _number(pa.Check.gt(0), nullable=True),
+    "training_cost_usd": _number(pa.Check.ge(0), nullable=True),
+    "country": _optional_text(),
+    "accessibility": _optional_text(),
+    "open_weights": _one_of(["true", "false"], nullable=True),
+    "source": _text(),
+}, [
+    _row_check("one_row_per_model", "the same model, organization and date twice",
+               lambda df: ~df.duplicated(["model", "organization", "publication_date"], keep=False)),
+])
 
 SCHEMAS["publishers"] = Publishers
 SCHEMAS["relationships"] = Relationships

@@ -64,6 +64,11 @@ def _source_key(path: Path) -> tuple[str, int, int]:
 def read_table(path: Path | str, dataset: str) -> pd.DataFrame:
     """Read one dataset CSV and validate it against its schema, reporting every problem at once.
 
+    A file read before in this process, unchanged since (same modification time and size) and on
+    the same day (the year checks move with the calendar), is not parsed and validated again:
+    the caller gets a copy of the validated table. A briefing reads the publishers, companies and
+    reference points several times.
+
     Cells are read as text: only an empty field is missing, so "NA" stays a valid ticker or
     name. A numeric column takes plain finite numbers only: "NaN", "NA", "inf" and "1,000" are
     all refused with the same rule (:data:`NOT_A_NUMBER`), never read as missing or infinite.
@@ -75,6 +80,19 @@ def read_table(path: Path | str, dataset: str) -> pd.DataFrame:
         missing/unknown column or unparseable line.
     """
     path = Path(path)
+    try:
+        source = _source_key(path)
+    except OSError:  # missing or unreadable: the uncached read reports it
+        return _validated_table(path, dataset)
+    return _cached_table(source, dataset, clock.today()).copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_table(source: tuple[str, int, int], dataset: str, today) -> pd.DataFrame:
+    return _validated_table(Path(source[0]), dataset)
+
+
+def _validated_table(path: Path, dataset: str) -> pd.DataFrame:
     shown = config.display_path(path)
     model = SCHEMAS[dataset]
     try:
@@ -109,7 +127,7 @@ def read_table(path: Path | str, dataset: str) -> pd.DataFrame:
 
 
 def _numeric_columns(model) -> list[str]:
-    return [name for name, column in model.to_schema().columns.items()
+    return [name for name, column in model.columns.items()
             if pd.api.types.is_numeric_dtype(column.dtype.type)]
 
 
@@ -230,6 +248,6 @@ def guess_dataset(path: Path) -> str | None:
         return None
     # Every required column and nothing unknown (v2 optional columns may be absent).
     matches = [dataset for dataset, schema in SCHEMAS.items()
-               if {n for n, c in schema.to_schema().columns.items() if c.required} <= header
-               <= set(schema.to_schema().columns)]
+               if {n for n, c in schema.columns.items() if c.required} <= header
+               <= set(schema.columns)]
     return matches[0] if len(matches) == 1 else None

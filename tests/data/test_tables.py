@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
@@ -109,3 +111,19 @@ def test_reference_points_schema_reports_each_bad_row(tmp_path):
     ok = tmp_path / "ok.csv"
     ok.write_text(head + "\n" + good + "\n")
     assert read_table(ok, "reference_points").loc[0, "value"] == -0.5
+
+
+def test_a_file_read_again_is_a_fresh_copy_and_an_edit_is_seen(tmp_path):
+    path = copy_fixture(tmp_path, lambda lines: None)
+    first = read_table(path, "funding_rounds")
+    first.loc[first.index[0], "org_name"] = "changed by the caller"
+    again = read_table(path, "funding_rounds")
+    assert again is not first and again["org_name"].iloc[0] != "changed by the caller"
+    # An edit that keeps the file's size (and, on a coarse clock, its time) still counts: the key
+    # is the modification time in nanoseconds and the size, so force a new time explicitly.
+    text = path.read_text(encoding="utf-8").replace(",series_a,", ",series_z,", 1)
+    path.write_text(text, encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    with pytest.raises(DataValidationError):
+        read_table(path, "funding_rounds")

@@ -121,8 +121,8 @@ def test_crunchbase_provenance_columns(cb):
     assert list(cb.ledger.columns) == LEDGER_COLUMNS
     # Data model v2 columns (money_type, stage, announced_total_usd) are optional in the schema
     # until the importers fill them (analysis.data.vendor_maps); every required column is written.
-    required = {name for name, column in FundingRounds.to_schema().columns.items() if column.required}
-    assert required <= set(LEDGER_COLUMNS) <= set(FundingRounds.to_schema().columns)
+    required = {name for name, column in FundingRounds.columns.items() if column.required}
+    assert required <= set(LEDGER_COLUMNS) <= set(FundingRounds.columns)
 
 
 def test_crunchbase_cleaning_rules(cb):
