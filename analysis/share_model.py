@@ -354,8 +354,8 @@ def full_market_share(rounds: pd.DataFrame, market_totals: pd.DataFrame, definit
     ledger = spending.ledger_by_year(rounds, taxonomy)
     parts = []
     for publisher in sorted(totals["publisher"].unique()):
-        cov = spending.coverage_of_ledger(ledger, market_totals, definition, infra_llm_share, taxonomy,
-                                          publishers=(publisher,))
+        cov = spending.coverage_of_published(ledger, totals[totals["publisher"] == publisher], definition,
+                                             infra_llm_share, taxonomy)
         if cov.full_market.empty:
             continue
         fm = cov.full_market[["year", "allocation", "share_mid", "ledger_share"]].rename(columns={"share_mid": "share"})

@@ -263,10 +263,17 @@ def coverage_of_ledger(ledger: tuple[pd.DataFrame, pd.DataFrame], market_totals:
                        publishers: tuple[str, ...] | None = None) -> Coverage:
     """:func:`coverage` from the ledger's yearly dollars (:func:`ledger_by_year`), so callers that
     need it per publisher pivot the ledger once."""
+    return coverage_of_published(ledger, published_totals(market_totals, publishers=publishers), definition,
+                                 infra_llm_share, taxonomy)
+
+
+def coverage_of_published(ledger: tuple[pd.DataFrame, pd.DataFrame], published: pd.DataFrame, definition: str,
+                          infra_llm_share: float, taxonomy: Taxonomy) -> Coverage:
+    """:func:`coverage_of_ledger` from rows of :func:`published_totals`, so a caller that needs it
+    per publisher selects the publishers' totals once (a publisher's rows of the full table are
+    its totals: the latest report is chosen per publisher and year)."""
     by_year_domain, small = ledger
     weight = _llm_weight(by_year_domain.columns, definition, infra_llm_share, taxonomy)
-
-    published = published_totals(market_totals, publishers=publishers)
     ratio_rows, share_rows = [], []
     for year, group in published.groupby("year"):
         if year not in by_year_domain.index:
