@@ -438,7 +438,9 @@ def break_decision(periods: pd.PeriodIndex, share, coverage_by_year: pd.Series |
         reasons.append("no published market total for the years before the break, so the ledger's coverage is "
                        "unknown")
     elif pre_cov < min_coverage:
-        reasons.append(f"the ledger holds a median {pre_cov:.0%} of the published AI funding in "
+        # Rounded down to a tenth of a point, so a share just under the bar never prints as the bar.
+        shown = f"{np.floor(pre_cov * 1000) / 10:.1f}%"
+        reasons.append(f"the ledger holds a median {shown} of the published AI funding in "
                        f"{years[0]}-{years[-1]} (below {min_coverage:.0%}), so the LLM share of the unrecorded rest "
                        f"could be anything")
     if reasons:

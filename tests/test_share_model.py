@@ -74,7 +74,10 @@ def test_break_test_is_not_run_on_zero_shares_or_thin_coverage():
     assert not d.tested and d.result is None
     assert d.pre_periods == 16 and d.pre_zero_periods == 14 and "exactly 0" in d.reason
     thin = SM.break_decision(periods, rng.uniform(0.1, 0.3, len(periods)), {y: 0.1 for y in range(2019, 2027)})
-    assert not thin.tested and "10%" in thin.reason and "below 25%" in thin.reason
+    assert not thin.tested and "10.0%" in thin.reason and "below 25%" in thin.reason
+    # Just under the bar, the coverage is shown with a decimal so it never reads "25% (below 25%)".
+    near = SM.break_decision(periods, rng.uniform(0.1, 0.3, len(periods)), {y: 0.2496 for y in range(2019, 2027)})
+    assert not near.tested and "25.0%" not in near.reason and "median 25% of" not in near.reason
     unknown = SM.break_decision(periods, rng.uniform(0.1, 0.3, len(periods)), {})
     assert not unknown.tested and "coverage is unknown" in unknown.reason
 
