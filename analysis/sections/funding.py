@@ -8,7 +8,7 @@ import pandas as pd
 from analysis.data.ledger import Ledger
 from analysis.data.vocabulary import REGIONS, STAGES
 from analysis.display import pct, usd_bn
-from analysis.spending import FundingByDomain, LLMShare
+from analysis.spending import FundingByDomain, LLMShare, split_names
 
 
 def funding_metrics(ledger: Ledger, yearly: FundingByDomain, shares: list[LLMShare]) -> dict:
@@ -64,7 +64,8 @@ def largest_recent_rounds(data: Ledger, as_of: str, n: int = 10, months: int = 1
         "Money": top["money_type"].str.replace("_", " ") if "money_type" in top else "",
         "Amount (USD bn)": (top["raised_amount_usd"] / 1e9).round(2),
         "Post-money (USD bn)": (top["post_money_valuation_usd"] / 1e9).round(1),
-        "Lead investors": top["lead_investors"].fillna(""), "Source": top["source_publisher"],
+        "Lead investors": top["lead_investors"].map(lambda text: "; ".join(split_names(text))),
+        "Source": top["source_publisher"],
         "Source tier": top["source_publisher"].map(tiers).map(tier_words).fillna("unclassified"),
     }).reset_index(drop=True)
 

@@ -69,3 +69,13 @@ def test_down_round_view_of_a_ledger_without_priced_follow_ons_is_empty():
     down = pd.DataFrame({"kind": pd.Series(dtype=str)})
     view = down_round_view(down)
     assert view.empty and view.columns[0] == "Company"
+
+
+def test_largest_rounds_show_investor_lists_with_one_separator():
+    from analysis.data.ledger import load_ledger
+    from analysis.sections.funding import largest_recent_rounds
+
+    table = largest_recent_rounds(load_ledger(), "2026-06-30", n=40)
+    leads = table["Lead investors"]
+    assert leads.str.contains(";").any()          # the bundled ledger has multi-lead rounds
+    assert not leads.str.contains(r";\S|\s;", regex=True).any()
