@@ -34,9 +34,9 @@ def not_after_year(value, *, years_ahead: int) -> bool:
 # notebook kernel) just to learn that the model is not a dask one.
 
 
-def _text(**options) -> pa.Column:
-    """Non-empty text."""
-    return pa.Column(str, pa.Check.str_length(min_value=1), **options)
+def _text(min_length: int = 1, **options) -> pa.Column:
+    """Text of at least ``min_length`` characters (non-empty by default)."""
+    return pa.Column(str, pa.Check.str_length(min_value=min_length), **options)
 
 
 def _optional_text() -> pa.Column:
@@ -71,12 +71,13 @@ def _schema(name: str, columns: dict[str, pa.Column], checks=()) -> pa.DataFrame
 
 
 def _sourced(name: str, columns: dict[str, pa.Column], checks=(), *, undated_pages: bool = False) -> pa.DataFrameSchema:
-    """A schema whose rows carry provenance: the page's URL, title and date. ``undated_pages``:
+    """A schema whose rows carry provenance: the page's URL, title, date and publisher. ``undated_pages``:
     the file may cite a page with no date (such rows say so in notes)."""
     provenance = {
         "source_url": _matching(URL_PATTERN),
         "source_title": _text(),
         "source_date": _date(nullable=undated_pages),
+        "source_publisher": _text(),
     }
     return _schema(name, {**provenance, **columns}, checks)
 
@@ -96,7 +97,6 @@ FundingRounds = _sourced("FundingRounds", {
     "post_money_valuation_usd": _number(pa.Check.gt(0), nullable=True),
     "lead_investors": _optional_text(),
     "other_investors": _optional_text(),
-    "source_publisher": _text(),
     "confidence": _one_of(CONFIDENCE),
     "notes": _optional_text(),
     # Data model v2 (issue #15). Optional columns, so ledgers written before v2 (and exports
@@ -120,13 +120,11 @@ Companies = _sourced("Companies", {
     "description": _text(),
     "ticker": _optional_text(),
     "notes": _optional_text(),
-    "source_publisher": _text(),
 })
 
 Investors = _sourced("Investors", {
     "name": _text(unique=True),
     "investor_type": _one_of(INVESTOR_TYPES),
-    "source_publisher": _text(),
     "notes": _optional_text(),
 })
 
@@ -141,7 +139,6 @@ LabFinancials = _sourced("LabFinancials", {
     "published_on": _date(nullable=True, required=False),
     "period_end": _date(nullable=True),
     "as_of_date": _date(),
-    "source_publisher": _text(),
     "confidence": _one_of(CONFIDENCE),
     "notes": _optional_text(),
 })
@@ -162,7 +159,6 @@ HyperscalerFinancials = _sourced("HyperscalerFinancials", {
     "finance_lease_additions_usd": _number(pa.Check.ge(0), nullable=True),
     "revenue_usd": _number(pa.Check.gt(0), nullable=True),
     "operating_cash_flow_usd": _number(nullable=True),
-    "source_publisher": _text(),
     "notes": _optional_text(),
 }, undated_pages=True)
 
@@ -172,13 +168,12 @@ MarketTotals = _sourced("MarketTotals", {
     "publisher": _text(),
     "metric": _matching(r"^[a-z0-9_]+$"),
     "scope": _text(),
-    "period": pa.Column(str, pa.Check.str_length(min_value=4)),  # a label; start/end are authoritative
+    "period": _text(min_length=4),  # a label; start/end are authoritative
     "period_start": _date(),
     "period_end": _date(),
     "value": _number(pa.Check.ge(0)),
     "unit": _one_of(["usd", "fraction"]),
     "definition": _optional_text(),
-    "source_publisher": _text(),
     "notes": _optional_text(),
 }, [
     _row_check("period_is_ordered", "period_end is before period_start",
@@ -224,7 +219,6 @@ Tickers = _sourced("Tickers", {
     # pre-uplisting trades); empty when the whole history is the company's. Reason and source in notes.
     # Optional, so a user's own ticker list without the column still validates.
     "start_date": _date(nullable=True, required=False),
-    "source_publisher": _text(),
     "notes": _optional_text(),
 }, [
     _row_check("benchmark_flag_matches_segment", "segment 'benchmark' and is_benchmark must agree",
@@ -240,7 +234,6 @@ FxRates = _sourced("FxRates", {
     # H.10 quotes most currencies per US dollar, and the euro, pound, Australian and New Zealand
     # dollars in US dollars per unit; the rate is kept exactly as printed.
     "quote": _one_of(["per_usd", "usd_per_unit"]),
-    "source_publisher": _text(),
     "notes": _optional_text(),
 }, [
     _row_check("one_rate_per_day", "more than one rate for a currency and date",
@@ -275,11 +268,10 @@ ReferencePoints = _sourced("ReferencePoints", {
     "metric": _text(),
     "value": _number(nullable=True),
     "unit": _one_of(REFERENCE_UNITS),
-    "period": pa.Column(str, pa.Check.str_length(min_value=4)),
+    "period": _text(min_length=4),
     "low": _number(nullable=True),
     "high": _number(nullable=True),
     "definition": _text(),
-    "source_publisher": _text(),
     "notes": _optional_text(),
 }, [
     _row_check("has_value_or_range", "a reference point needs a value or a low-high range",
@@ -307,7 +299,6 @@ Relationships = _sourced("Relationships", {
     "relationship": _one_of(RELATIONSHIPS),
     "from_date": _date(nullable=True),
     "to_date": _date(nullable=True),
-    "source_publisher": _text(),
     "notes": _optional_text(),
 }, [
     _row_check("dates_are_ordered", "to_date is before from_date",
