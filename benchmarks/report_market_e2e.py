@@ -2,7 +2,8 @@
 
 The market snapshot (../shared/market, test data) is imported into a temporary cache as
 ``tools/reference_renders.py`` does; then, interleaved so machine noise hits all alike: the floor
-(an empty parameterised notebook through the same CLI path), the default briefing and notebook 03,
+(an empty parameterised notebook through the same CLI path), the default briefing, the briefing
+with its second process turned off (``AIBUBBLE_WORKERS=1``, what one core gives) and notebook 03,
 each ``--as-of 2026-08-21``. The first round runs with an empty LPPLS fit cache (a fresh cache
 folder), later rounds reuse it (what a daily run pays). Target: the briefing within 3x the floor.
 
@@ -58,12 +59,15 @@ def main() -> int:
         empty = empty_notebook(tmp)
         nb03 = ROOT / "notebooks" / "03-market-bubble-signals.ipynb"
         rows = {"floor: empty notebook, same path": [], "aibubble report (briefing, market data)": [],
-                "notebook 03 (market bubble signals)": []}
+                "the briefing in one process (WORKERS=1)": [], "notebook 03 (market bubble signals)": []}
+        one_process = dict(env, AIBUBBLE_WORKERS="1")
         for i in range(args.repeat):
             base = [str(AIBUBBLE), "report", "--offline", "--as-of", AS_OF]
             rows["floor: empty notebook, same path"].append(
                 timed(base + ["--notebook", str(empty), "--out", str(tmp / f"floor{i}")], env))
             rows["aibubble report (briefing, market data)"].append(timed(base + ["--out", str(tmp / f"brief{i}")], env))
+            rows["the briefing in one process (WORKERS=1)"].append(
+                timed(base + ["--out", str(tmp / f"single{i}")], one_process))
             rows["notebook 03 (market bubble signals)"].append(
                 timed(base + ["--notebook", str(nb03), "--out", str(tmp / f"nb03{i}")], env))
         floor = statistics.median(rows["floor: empty notebook, same path"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.data.tables import guess_dataset, load_dataset, read_table
+from analysis.data.tables import for_analysis, guess_dataset, load_dataset, read_table
 from analysis.data.validation import CompanyReference, check_files, company_reference, cross_check, validate_files
 from analysis.errors import DataValidationError
 
@@ -89,7 +89,8 @@ def load_ledger(path: Path | str | None = None, companies_path: Path | str | Non
     regions_file = config.DATASET_FILES.get("regions")
     regions = read_table(regions_file, "regions") if regions_file and Path(regions_file).exists() else None
     rounds = derive_round_columns(rounds, companies, regions)
-    return Ledger(rounds.reset_index(drop=True), companies, investors, shown)
+    return Ledger(for_analysis(rounds.reset_index(drop=True)), for_analysis(companies.copy()),
+                  for_analysis(investors), shown)
 
 
 def _ledger_companies(rounds: pd.DataFrame, reference: CompanyReference) -> pd.DataFrame:

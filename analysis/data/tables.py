@@ -229,7 +229,18 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 def load_dataset(dataset: str, path: Path | str | None = None) -> pd.DataFrame:
     """Load one validated reference dataset (companies, lab_financials, market_totals, ...)."""
-    return read_table(path or config.DATASET_FILES[dataset], dataset)
+    return for_analysis(read_table(path or config.DATASET_FILES[dataset], dataset))
+
+
+def for_analysis(table: pd.DataFrame) -> pd.DataFrame:
+    """A validated table without the file record :func:`read_table` keeps for line numbers.
+
+    pandas deep-copies ``DataFrame.attrs`` into the result of every operation (``__finalize__``),
+    which cost a briefing about 10,000 copies; once a table has passed validation, its line
+    numbers are no longer needed.
+    """
+    table.attrs.clear()
+    return table
 
 
 def guess_dataset(path: Path) -> str | None:

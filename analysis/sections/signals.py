@@ -145,14 +145,16 @@ def calibration_text(cal: S.Calibration) -> str:
         f"a plausibility check, not a measured hit rate.")
 
 
-def signals_section(market, *, trust_basket: str | None = None, cache=True, freq: str = "ME") -> Section:
+def signals_section(market, *, trust_basket: str | None = None, cache=True, freq: str = "ME",
+                    computed: BasketSignals | None = None) -> Section:
     """Everything the pages show of the market signals, as a :class:`Section`.
 
     ``metrics``: ``{"available", "baskets": {id: ...}, "calibration": {...}}`` (see
     :meth:`BasketSignals.metrics`); ``text``: generated from those; ``figures``: the AI-era basket
     charts, the score history and one signal panel per basket; ``tables``: status, drawdowns,
     calibration. Without market data only the calibration is filled and the text says how to
-    get market data.
+    get market data. ``computed``: this market's :func:`basket_signals` with the same
+    arguments, when already computed (the briefing computes it in a second process).
     """
     from analysis import plots
 
@@ -164,7 +166,8 @@ def signals_section(market, *, trust_basket: str | None = None, cache=True, freq
     tables = {"calibration": cal.reader_table(), "calibration_loeo": cal.loeo_summary()}
     if not market.available:
         return Section(metrics, NO_MARKET_DATA + "\n\n" + calibration_text(cal), LazyFigures(recipes), tables)
-    sig = basket_signals(market, trust_basket=trust_basket, cache=cache, freq=freq)
+    sig = computed if computed is not None else \
+        basket_signals(market, trust_basket=trust_basket, cache=cache, freq=freq)
     metrics["baskets"] = sig.metrics()
     panel = sig.panel
     recipes.update({

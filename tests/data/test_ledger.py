@@ -30,3 +30,15 @@ def test_as_of_cuts_the_ledger():
     ledger = load_ledger(FIXTURES / "funding_rounds.csv", as_of="2023-12-31")
     assert ledger.rounds["announced_on"].max() <= pd.Timestamp("2023-12-31")
     assert len(ledger.rounds) == 5
+
+
+def test_loaded_tables_carry_no_file_record_into_the_analysis():
+    """read_table keeps the file in DataFrame.attrs for line numbers; pandas deep-copies attrs
+    into every derived frame, so what the analysis gets must not carry it (a briefing made about
+    10,000 such copies)."""
+    from analysis.data.ledger import load_dataset, load_ledger
+
+    ledger = load_ledger()
+    assert ledger.rounds.attrs == {} and ledger.companies.attrs == {} and ledger.investors.attrs == {}
+    assert load_dataset("lab_financials").attrs == {}
+    assert load_dataset("lab_financials").equals(load_dataset("lab_financials"))  # the cache still serves copies

@@ -90,6 +90,42 @@ def test_briefing_with_market_data_and_the_nasdaq_backtest(tmp_path):
     assert "dot-com" in page and "independent events" in page
     assert "llm_exposed" not in re.sub(r"<script.*?</script>", "", page, flags=re.S)  # display names only
 
+    # the same briefing, built with its independent pieces in a second process and all in one
+    parallel, sequential = _build_in_a_fresh_process({}), _build_in_a_fresh_process({"AIBUBBLE_WORKERS": "1"})
+    assert parallel["forked"] == [True] and sequential["forked"] == [False]
+    assert parallel["recomputed"] == [False]   # the child delivered everything itself
+    assert parallel["metrics"] == sequential["metrics"]
+    assert parallel["metrics"]["verdict"] == metrics["verdict"]
+
+
+BUILD_AND_REPORT = """
+import json, sys
+from analysis import background, config, params as P
+from analysis.pages import briefing
+from analysis.reporting.metrics import to_jsonable
+calls, start = [], background.in_background
+def recording(*args, **kwargs):
+    pending = start(*args, **kwargs)
+    calls.append((pending, pending.forked))
+    return pending
+background.in_background = recording
+values = P.validate(P.resolve(config.DEFAULT_BRIEFING, {"as_of": "2026-08-21"}))
+metrics = to_jsonable(briefing.build(**values).metrics)
+json.dump({"forked": [forked for _, forked in calls], "recomputed": [p.recomputed for p, _ in calls],
+           "metrics": metrics}, sys.stdout)
+"""
+
+
+def _build_in_a_fresh_process(env: dict) -> dict:
+    """Build the briefing in a new interpreter (no numba threads yet, as in a fresh kernel)."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", BUILD_AND_REPORT], capture_output=True, text=True, check=True,
+                          cwd=config.ROOT, env={**os.environ, **env})
+    return json.loads(done.stdout)
+
 
 def test_early_as_of_dates_build_a_briefing_that_says_what_is_missing():
     """Regression (reliability issue, bug 6): an as-of date in 2019 or early 2020 crashed the risk
