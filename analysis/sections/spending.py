@@ -3,6 +3,8 @@ flow, with the paragraph generated from their numbers."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from analysis.data.ledger import Ledger
@@ -134,7 +136,9 @@ def coverage_table(cov, targets: pd.DataFrame) -> pd.DataFrame:
     out = wide.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else f"{v:.0%}"))
     t = targets.set_index("year")
     out["Target"] = [f"{t.at[y, 'target']:.0%} of {t.at[y, 'against']}" if y in t.index else "" for y in out.index]
+    # a tenth of a point, rounded down: 29.5% must not print as "30% (not met)"
     out["Reached"] = [("" if y not in t.index or pd.isna(t.at[y, "coverage"]) else
-                       f"{t.at[y, 'coverage']:.0%} ({'met' if t.at[y, 'met'] else 'not met'})") for y in out.index]
+                       f"{math.floor(t.at[y, 'coverage'] * 1000) / 1000:.1%} "
+                       f"({'met' if t.at[y, 'met'] else 'not met'})") for y in out.index]
     out.index = out.index.astype(str)  # a year, not a number with a thousands separator
     return out.reset_index().rename(columns={"year": "Year"})

@@ -55,12 +55,13 @@ def test_coverage_table_reads_years_as_years_and_states_the_target():
 
     ratios = pd.DataFrame({"year": [2021, 2021, 2022], "publisher": ["AI Index", "PitchBook", "AI Index"],
                            "coverage": [0.18, 0.25, 0.07]})
-    targets = pd.DataFrame({"year": [2021], "target": [0.2], "against": ["AI Index"], "coverage": [0.18],
-                            "met": [False]})
+    targets = pd.DataFrame({"year": [2021, 2022], "target": [0.2, 0.3], "against": ["AI Index", "AI Index"],
+                            "coverage": [0.18, 0.29996], "met": [False, False]})
     shown = reader_frame(coverage_table(SimpleNamespace(ratios=ratios), targets))
     assert shown["Year"].tolist() == ["2021", "2022"]
     assert shown.loc[0, "Target"] == "20% of AI Index"
-    assert shown.loc[0, "Reached"] == "18% (not met)"
+    assert shown.loc[0, "Reached"] == "18.0% (not met)"
+    assert shown.loc[1, "Reached"] == "29.9% (not met)"   # just under the target never reads as reaching it
     assert shown.loc[1, "PitchBook"] == ""
 
 
