@@ -107,9 +107,10 @@ def funding_small_multiples_chart(funding: FundingByDomain,
         fig.add_bar(x=starts, y=wide[domain].round(1).tolist(), name=display_name(domain), showlegend=False,
                     marker=dict(color=styles[domain]["color"], opacity=opacity), row=r, col=c,
                     hovertemplate="%{x}: %{y:,.0f} m USD<extra></extra>")
-        fig.update_yaxes(title_text="USD m", tickformat=",~g", row=r, col=c, title_standoff=2)
-        fig.update_xaxes(title_text=funding.period.capitalize(), type="date", row=r, col=c, title_standoff=2,
-                         tickformat="%Y", dtick="M24")
+    # every panel's axes alike, in one pass (per-panel updates scan the layout each time)
+    fig.update_yaxes(title_text="USD m", tickformat=",~g", title_standoff=2)
+    fig.update_xaxes(title_text=funding.period.capitalize(), type="date", title_standoff=2, tickformat="%Y",
+                     dtick="M24")
     fig.update_annotations(font=dict(size=12))
     fig.update_layout(height=230 * rows + 120, hovermode="closest", bargap=0.1)
     note = f"; the last {funding.period} runs to {pd.Timestamp(data_to).date().isoformat()} (lighter)" \
