@@ -7,6 +7,7 @@ every id a reader sees goes through :func:`label` (the taxonomy's display names)
 from __future__ import annotations
 
 import html
+import math
 import os
 
 from analysis import config
@@ -25,6 +26,12 @@ def md_text(value: object) -> str:
 def pct(value: float | None) -> str:
     """A fraction as a whole percentage (0.123 -> "12%"); "n/a" for None."""
     return "n/a" if value is None else f"{value:.0%}"
+
+
+def pct_down(value: float) -> str:
+    """A fraction as a percentage to a tenth of a point, rounded down (0.2996 -> "29.9%"), so a
+    share just under a bar never prints as the bar."""
+    return f"{math.floor(value * 1000) / 10:.1f}%"
 
 
 def usd_bn(value: float | None) -> str:

@@ -48,6 +48,7 @@ from statsmodels.regression.linear_model import OLS
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 from analysis import spending
+from analysis.display import pct_down
 
 # --------------------------------------------------------------------------------------------
 # The quarterly share model: logit trend, Chow break test, forecast, diagnostics, back-test
@@ -438,9 +439,7 @@ def break_decision(periods: pd.PeriodIndex, share, coverage_by_year: pd.Series |
         reasons.append("no published market total for the years before the break, so the ledger's coverage is "
                        "unknown")
     elif pre_cov < min_coverage:
-        # Rounded down to a tenth of a point, so a share just under the bar never prints as the bar.
-        shown = f"{np.floor(pre_cov * 1000) / 10:.1f}%"
-        reasons.append(f"the ledger holds a median {shown} of the published AI funding in "
+        reasons.append(f"the ledger holds a median {pct_down(pre_cov)} of the published AI funding in "
                        f"{years[0]}-{years[-1]} (below {min_coverage:.0%}), so the LLM share of the unrecorded rest "
                        f"could be anything")
     if reasons:

@@ -89,7 +89,7 @@ def load_ledger(path: Path | str | None = None, companies_path: Path | str | Non
     regions_file = config.DATASET_FILES.get("regions")
     regions = read_table(regions_file, "regions") if regions_file and Path(regions_file).exists() else None
     rounds = derive_round_columns(rounds, companies, regions)
-    return Ledger(for_analysis(rounds.reset_index(drop=True)), for_analysis(companies.copy()),
+    return Ledger(for_analysis(rounds.reset_index(drop=True)), for_analysis(companies),
                   for_analysis(investors), shown)
 
 

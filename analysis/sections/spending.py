@@ -3,12 +3,10 @@ flow, with the paragraph generated from their numbers."""
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from analysis.data.ledger import Ledger
-from analysis.display import md_text, pct, usd_bn
+from analysis.display import md_text, pct, pct_down, usd_bn
 from analysis.sections import Section
 from analysis.sections.funding import funding_metrics
 
@@ -136,9 +134,8 @@ def coverage_table(cov, targets: pd.DataFrame) -> pd.DataFrame:
     out = wide.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else f"{v:.0%}"))
     t = targets.set_index("year")
     out["Target"] = [f"{t.at[y, 'target']:.0%} of {t.at[y, 'against']}" if y in t.index else "" for y in out.index]
-    # a tenth of a point, rounded down: 29.5% must not print as "30% (not met)"
     out["Reached"] = [("" if y not in t.index or pd.isna(t.at[y, "coverage"]) else
-                       f"{math.floor(t.at[y, 'coverage'] * 1000) / 1000:.1%} "
-                       f"({'met' if t.at[y, 'met'] else 'not met'})") for y in out.index]
+                       f"{pct_down(t.at[y, 'coverage'])} ({'met' if t.at[y, 'met'] else 'not met'})")
+                      for y in out.index]
     out.index = out.index.astype(str)  # a year, not a number with a thousands separator
     return out.reset_index().rename(columns={"year": "Year"})
