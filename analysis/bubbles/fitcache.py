@@ -1,12 +1,15 @@
-"""An on-disk cache of raw LPPLS fits (and of PSY results at a date), so a monthly signal history
-pays for each window once.
+"""An on-disk cache of raw LPPLS fits (and of PSY results at a date, and of whole BSADF paths), so a
+monthly signal history pays for each window once.
 
 A fit depends only on the window's log prices and the search settings (box, optimizer, seed),
 never on dates or on later prices, so the key is a hash of exactly those; a cached fit is the
 fit the search would return again (bit for bit: the search is deterministic). Filters are applied
 after the fit and are not part of the key. The PSY table holds, per hash of the tested log prices,
 the numbers :func:`analysis.bubbles.signal.history` reads from
-:func:`analysis.bubbles.psy.explosive_now` (same reasoning: a pure function of those values).
+:func:`analysis.bubbles.psy.explosive_now` (same reasoning: a pure function of those values); the
+``radf`` table the BADF and BSADF sequences of :func:`analysis.bubbles.psy.radf`, per hash of the
+tested levels, window and lag (a series that never changes, such as the back-test's index over
+1995-2002, then costs no numba dispatch at all).
 Storage is one SQLite file in the market-data cache folder: writes are transactions (a crash
 never leaves a half-written entry) and concurrent report runs share it safely. Any problem with the file degrades to "no cache" (logged), never an error.
 """
@@ -23,7 +26,8 @@ import numpy as np
 from analysis import config
 
 log = logging.getLogger(__name__)
-_NCOL = {"fits": 12, "psy": 5}
+#: Values per stored row; None: any length (the caller checks it).
+_NCOL = {"fits": 12, "psy": 5, "radf": None}
 
 
 def default_path() -> Path:
@@ -54,7 +58,7 @@ class FitCache:
         return h.hexdigest()
 
     def get_many(self, keys: list[str], table: str = "fits") -> dict[str, np.ndarray]:
-        """Stored rows by key (``table``: ``fits`` or ``psy``); missing keys are absent."""
+        """Stored rows by key (``table``: ``fits``, ``psy`` or ``radf``); missing keys are absent."""
         if not self._ok or not keys:
             return {}
         out: dict[str, np.ndarray] = {}
@@ -66,7 +70,7 @@ class FitCache:
                     q = f"SELECT key, row FROM {table} WHERE key IN ({','.join('?' * len(chunk))})"
                     for k, blob in con.execute(q, chunk):
                         row = np.frombuffer(blob, dtype=np.float64)
-                        if row.shape == (_NCOL[table],):
+                        if row.ndim == 1 and (_NCOL[table] is None or row.shape == (_NCOL[table],)):
                             out[k] = row
         except (sqlite3.Error, OSError) as exc:
             self._disable(exc)

@@ -397,7 +397,7 @@ class RadfResult:
         return head + self.summary().to_html(float_format=lambda x: f"{x:.4f}")
 
 
-def radf(y, minw: int | None = None, lag: int = 0) -> RadfResult:
+def radf(y, minw: int | None = None, lag: int = 0, cache=None) -> RadfResult:
     """ADF, SADF, GSADF and the BADF / BSADF sequences of Phillips, Wu and Yu (2011) and PSY (2015).
 
     Parameters
@@ -410,6 +410,9 @@ def radf(y, minw: int | None = None, lag: int = 0) -> RadfResult:
         minimum window in levels, one more than this for ``lag = 0``.
     lag : int, default 0
         Number of lagged differences in each ADF regression (fixed, as in exuber).
+    cache : FitCache, optional
+        Where the BADF and BSADF sequences of the same levels, window and lag are read from and
+        stored (:class:`analysis.bubbles.fitcache.FitCache`): the same numbers, bit for bit.
 
     Returns
     -------
@@ -437,9 +440,16 @@ def radf(y, minw: int | None = None, lag: int = 0) -> RadfResult:
     n = values.shape[0]
     minw = _check_window(n, minw, lag)
     npts = n - minw - lag
-    badf = np.empty(npts)
-    bsadf = np.empty(npts)
-    _radf_core(_standardise(values), minw, lag, badf, bsadf, np.empty((1, 1)), False)
+    key = cache.key(values, f"psy radf minw={minw} lag={lag} v1".encode()) if cache is not None else None
+    stored = cache.get_many([key], "radf").get(key) if cache is not None else None
+    if stored is not None and stored.shape == (2 * npts,):
+        badf, bsadf = stored[:npts].copy(), stored[npts:].copy()
+    else:
+        badf = np.empty(npts)
+        bsadf = np.empty(npts)
+        _radf_core(_standardise(values), minw, lag, badf, bsadf, np.empty((1, 1)), False)
+        if cache is not None:
+            cache.put_many({key: np.concatenate([badf, bsadf])}, "radf")
     levels_index = index if index is not None else pd.RangeIndex(n, name="r2")
     seq_index = levels_index[minw + lag:]
     return RadfResult(
@@ -828,7 +838,7 @@ class ExplosiveNow:
         return self.summary().to_html(index=False, float_format=lambda x: f"{x:.3f}")
 
 
-def explosive_now(prices: pd.Series, level: float = 0.95) -> ExplosiveNow | None:
+def explosive_now(prices: pd.Series, level: float = 0.95, cache=None) -> ExplosiveNow | None:
     """PSY date-stamping on the most recent observations of a price series, at its last date.
 
     Parameters
@@ -837,6 +847,8 @@ def explosive_now(prices: pd.Series, level: float = 0.95) -> ExplosiveNow | None
         Positive prices or index levels indexed by date (missing values are dropped). The test
         runs on their natural log.
     level : float, default 0.95
+    cache : FitCache, optional
+        Passed to :func:`radf` (the BSADF path of the same prices is read, not recomputed).
 
     Returns
     -------
@@ -872,7 +884,7 @@ def explosive_now(prices: pd.Series, level: float = 0.95) -> ExplosiveNow | None
     if n == 0:
         return None
     y = np.log(s.iloc[-n:])
-    result = radf(y)
+    result = radf(y, cache=cache)
     cv = critical_values(n)
     episodes = datestamp(result, cv, level=level)
     cv_last = float(cv.bsadf_cv[level].iloc[-1])

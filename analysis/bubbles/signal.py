@@ -153,24 +153,38 @@ def _clean(close: pd.Series, what: str) -> pd.Series:
 _PSY_SETTINGS = b"psy explosive_now level=0.95 v1"
 
 
-def _psy_at(s: pd.Series, p: int, cache) -> dict:
-    """PSY at position ``p`` of ``s`` (:func:`analysis.bubbles.psy.explosive_now` on the prices up to
-    it), through the cache when given: the result is a function of the tested log prices only."""
-    n = psy.table_nobs(p + 1)
-    if n == 0:
-        return {"bsadf": np.nan, "cv95": np.nan, "psy_margin": np.nan, "psy_explosive": False, "episode_start": None}
-    window = s.iloc[p + 1 - n:p + 1]
-    key = cache.key(np.log(window.to_numpy(dtype=float)), _PSY_SETTINGS) if cache is not None else None
-    hit = cache.get_many([key], "psy").get(key) if cache is not None else None
-    if hit is None:
-        now = psy.explosive_now(s.iloc[:p + 1])
-        offset = -1 if now.episode_start is None else p - int(s.index.get_loc(now.episode_start))
-        hit = np.array([now.bsadf, now.cv95, now.margin, float(now.explosive), float(offset)])
-        if cache is not None:
-            cache.put_many({key: hit}, "psy")
-    offset = int(hit[4])
-    return {"bsadf": float(hit[0]), "cv95": float(hit[1]), "psy_margin": float(hit[2]),
-            "psy_explosive": bool(hit[3]), "episode_start": s.index[p - offset] if offset >= 0 else None}
+def _psy_rows(s: pd.Series, positions, cache) -> list[dict]:
+    """PSY at each position ``p`` of ``s`` (:func:`analysis.bubbles.psy.explosive_now` on the prices
+    up to it), through the cache when given: the result is a function of the tested log prices only.
+    All positions are looked up in one read and the misses stored in one write (one SQLite round
+    trip per history, not one per period end)."""
+    empty = {"bsadf": np.nan, "cv95": np.nan, "psy_margin": np.nan, "psy_explosive": False, "episode_start": None}
+    log_prices = np.log(s.to_numpy(dtype=float))
+    keys: dict[int, str | None] = {}
+    for p in positions:
+        n = psy.table_nobs(p + 1)
+        if n:
+            keys[p] = cache.key(log_prices[p + 1 - n:p + 1], _PSY_SETTINGS) if cache is not None else None
+    stored = cache.get_many([k for k in keys.values()], "psy") if cache is not None else {}
+    fresh = {}
+    rows = []
+    for p in positions:
+        if p not in keys:
+            rows.append(dict(empty))
+            continue
+        hit = stored.get(keys[p]) if keys[p] is not None else None
+        if hit is None:
+            now = psy.explosive_now(s.iloc[:p + 1])
+            offset = -1 if now.episode_start is None else p - int(s.index.get_loc(now.episode_start))
+            hit = np.array([now.bsadf, now.cv95, now.margin, float(now.explosive), float(offset)])
+            if keys[p] is not None:
+                fresh[keys[p]] = hit
+        offset = int(hit[4])
+        rows.append({"bsadf": float(hit[0]), "cv95": float(hit[1]), "psy_margin": float(hit[2]),
+                     "psy_explosive": bool(hit[3]), "episode_start": s.index[p - offset] if offset >= 0 else None})
+    if cache is not None:
+        cache.put_many(fresh, "psy")
+    return rows
 
 
 @dataclass(frozen=True)
@@ -234,8 +248,10 @@ def history(close: pd.Series, freq: str = "ME", market: pd.Series | None = None,
     name : str, optional
         Label (default ``close.name``).
     cache : FitCache, optional
-        LPPLS fit cache (:class:`analysis.bubbles.fitcache.FitCache`; ``FitCache()`` is the one in
-        the market-data cache folder): a later run refits only the new period ends. Same values.
+        Fit cache (:class:`analysis.bubbles.fitcache.FitCache`; ``FitCache()`` is the one in the
+        market-data cache folder) for the LPPLS fits, the PSY result at each period end and the
+        BSADF path of the whole series: a later run refits and retests only the new period ends
+        (and a series that has not changed, nothing). Same values.
 
     Returns
     -------
@@ -259,7 +275,7 @@ def history(close: pd.Series, freq: str = "ME", market: pd.Series | None = None,
     if not len(ends):
         raise ParameterError(f"signal.history: {name} has no {freq} period end in the requested range")
     pos = s.index.get_indexer(ends)
-    rows = [{"date": e, **_psy_at(s, int(p), cache)} for e, p in zip(ends, pos)]
+    rows = [{"date": e, **row} for e, row in zip(ends, _psy_rows(s, [int(p) for p in pos], cache))]
     table = pd.DataFrame(rows).set_index("date")
     # LPPLS: every end date in one parallel call; only dates with enough windows
     min_len = sorted(cfg.lppls_windows)[min(cfg.min_lppls_windows, len(cfg.lppls_windows)) - 1]
@@ -288,7 +304,7 @@ def history(close: pd.Series, freq: str = "ME", market: pd.Series | None = None,
     flags = None
     if market is not None and len(s) > 2:
         flags = R.runup(s, m, years=cfg.runup_years).flags
-    return SignalHistory(name=name, table=table, config=cfg, freq=freq, psy_now=psy.explosive_now(s),
+    return SignalHistory(name=name, table=table, config=cfg, freq=freq, psy_now=psy.explosive_now(s, cache=cache),
                          runup_flags=flags, seconds=time.perf_counter() - t0, close=s)
 
 

@@ -50,15 +50,14 @@ class Briefing:
 
 
 def _market_side(data: Ledger, *, as_of: str, offline: bool, trust_basket: str, lab: pd.DataFrame, capex,
-                 infra_llm_share: float, llm_valuation_haircut: float, llm_funding_drop: float, capex_cut: float):
+                 infra_llm_share: float):
     """The part of the briefing that runs next to the private-market sections: the market context
-    and its basket signals (yielded first, for the risk score), then the claims, the stress test
+    and its basket signals (yielded first, for the risk score and the stress test), then the claims
     and the verdict that uses them."""
     from analysis import baskets
     from analysis.bubbles import signal as S
     from analysis.data.ledger import load_dataset
     from analysis.sections.signals import basket_signals
-    from analysis.sections.stress import stress_section
     from analysis.sections.thesis import thesis_section
     from analysis.sections.verdict import verdict_section
     from analysis.thesis import load_models
@@ -71,15 +70,13 @@ def _market_side(data: Ledger, *, as_of: str, offline: bool, trust_basket: str, 
                  for k, v in (signals.metrics() if signals is not None else {}).items()
                  if v["drawdown"]["current"] is not None}
     thesis = thesis_section(data, as_of=as_of, lab_financials=lab, market=market, models=load_models())
-    stress = stress_section(data, as_of=as_of, capex=capex, market=market, llm_valuation_haircut=llm_valuation_haircut,
-                            llm_funding_drop=llm_funding_drop, capex_cut=capex_cut)
     verdict = verdict_section(data, as_of=as_of, lab_financials=lab, market_totals=load_dataset("market_totals"),
                               capex=capex, references=load_dataset("reference_points"),
                               claims=thesis.metrics["thesis"], signals=histories, drawdowns=drawdowns,
                               signal_high=S.HIGH if histories else None,
                               prices_as_of=market.as_of_text if market.available else None,
                               infra_llm_share=infra_llm_share)
-    yield thesis, stress, verdict
+    yield thesis, verdict
 
 
 def build(*, as_of: str, ledger: str, period: str, definition: str, infra_llm_share: float,
@@ -88,9 +85,10 @@ def build(*, as_of: str, ledger: str, period: str, definition: str, infra_llm_sh
     """Build the briefing from the notebook's validated parameters (``analysis.params.validate``;
     their defaults live in the notebook's parameters cell only).
 
-    The market side (prices, basket signals, then the claims, the stress test and the verdict)
-    runs in a second process when the machine allows it (:mod:`analysis.background`), next to the funding,
-    spending and risk sections; the result is the same wherever it runs. Call this before
+    The market side (prices, basket signals, then the claims and the verdict) runs in a second
+    process when the machine allows it (:mod:`analysis.background`), next to the funding, spending,
+    back-test, risk and stress sections; the split keeps both processes busy about equally long
+    (measured in benchmarks/report_market_e2e.py). The result is the same wherever it runs. Call this before
     importing what the page displays, so the second process starts early.
     """
     from analysis import spending
@@ -104,14 +102,14 @@ def build(*, as_of: str, ledger: str, period: str, definition: str, infra_llm_sh
     capex = spending.capex_flows(load_dataset("hyperscaler_financials"), capex_llm_share)
     llm_basket = load_taxonomy().segment_basket("llm_broad")
     with in_background(_market_side, data, as_of=as_of, offline=offline, trust_basket=llm_basket, lab=lab, capex=capex,
-                       infra_llm_share=infra_llm_share, llm_valuation_haircut=llm_valuation_haircut,
-                       llm_funding_drop=llm_funding_drop, capex_cut=capex_cut) as market_side:
+                       infra_llm_share=infra_llm_share) as market_side:
         # imported after the fork, while the second process works
         from analysis.sections.backtest import backtest_section
         from analysis.sections.funding import funding_metrics, money_section
         from analysis.sections.risk import risk_section
         from analysis.sections.signals import signals_section
         from analysis.sections.spending import spending_section
+        from analysis.sections.stress import stress_section
 
         totals = load_dataset("market_totals")
         relationships = load_dataset("relationships")
@@ -127,14 +125,17 @@ def build(*, as_of: str, ledger: str, period: str, definition: str, infra_llm_sh
                                  infra_llm_share=infra_llm_share, capex=capex, market_totals=totals)
         money = money_section(data, as_of=as_of, start_year=start_year)
         metrics = funding_metrics(data, yearly, list(shares))
+        backtest = backtest_section()   # needs nothing from the second process: done while it works
 
         market, basket_signals = market_side.next()
         signals = signals_section(market, trust_basket=llm_basket, computed=basket_signals)
         histories = signals.model.histories if signals.model is not None else {}
         risk = risk_section(data, as_of=as_of, definition=definition, lab_financials=lab, capex=capex,
                             signals=histories, risk_weights=risk_weights, relationships=relationships)
-        backtest = backtest_section()   # here: the second process is still on the claims and the verdict
-        thesis, stress, verdict = market_side.next()
+        stress = stress_section(data, as_of=as_of, capex=capex, market=market,
+                                llm_valuation_haircut=llm_valuation_haircut, llm_funding_drop=llm_funding_drop,
+                                capex_cut=capex_cut)   # the second process is still on the claims and the verdict
+        thesis, verdict = market_side.next()
     metrics.update(verdict.metrics)
     metrics.update(risk.metrics)
     metrics.update(thesis.metrics)

@@ -508,3 +508,43 @@ def test_explosive_now_rejects_damaged_prices_and_short_series():
     with_gap = good.copy()
     with_gap.iloc[50] = np.nan  # a missing day is dropped, not an error
     assert psy.explosive_now(with_gap).nobs == 100
+
+
+def test_radf_through_the_fit_cache_is_bit_identical_and_computes_once(tmp_path, monkeypatch):
+    from analysis.bubbles.fitcache import FitCache
+
+    y = pd.Series(np.log(_bubble(300, 150, 190, np.random.default_rng(5), alpha=0.5) + 1000.0),
+                  index=pd.bdate_range("2020-01-01", periods=300))
+    cache = FitCache(tmp_path / "fits.sqlite")
+    plain = psy.radf(y)
+    first = psy.radf(y, cache=cache)
+    now = psy.explosive_now(np.exp(y), cache=cache)
+    for a, b in ((plain.badf, first.badf), (plain.bsadf, first.bsadf)):
+        pd.testing.assert_series_equal(a, b, rtol=0, atol=0)
+
+    def no_numba(*args):
+        raise AssertionError("recomputed a stored path")
+
+    monkeypatch.setattr(psy, "_radf_core", no_numba)
+    again = psy.radf(y, cache=cache)
+    pd.testing.assert_series_equal(plain.bsadf, again.bsadf, rtol=0, atol=0)
+    assert (again.adf, again.sadf, again.gsadf) == (plain.adf, plain.sadf, plain.gsadf)
+    assert psy.explosive_now(np.exp(y), cache=cache).bsadf == now.bsadf   # the same prices: read back
+    with pytest.raises(AssertionError, match="recomputed"):   # other levels, window or lag: computed
+        psy.radf(y, minw=40, cache=cache)
+    with pytest.raises(AssertionError, match="recomputed"):
+        psy.radf(y.iloc[:-1], cache=cache)
+
+
+def test_a_stored_path_of_the_wrong_length_is_recomputed(tmp_path):
+    from analysis.bubbles.fitcache import FitCache
+
+    y = np.log(_bubble(200, 80, 110, np.random.default_rng(6)))
+    cache = FitCache(tmp_path / "fits.sqlite")
+    plain = psy.radf(y, cache=cache)
+    minw = plain.minw
+    key = cache.key(y, f"psy radf minw={minw} lag=0 v1".encode())
+    cache.put_many({key: np.zeros(7)}, "radf")              # a damaged entry
+    again = psy.radf(y, cache=cache)
+    assert_allclose(again.bsadf.to_numpy(), plain.bsadf.to_numpy(), rtol=0, atol=0)
+    assert cache.get_many([key], "radf")[key].shape == (2 * len(plain.bsadf),)   # and repaired

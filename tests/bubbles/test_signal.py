@@ -182,3 +182,28 @@ def test_history_through_the_cache_is_the_same(tmp_path):
     cols = NUMERIC + ["psy_explosive", "episode_start", "high"]
     pd.testing.assert_frame_equal(plain.table[cols], first.table[cols])
     pd.testing.assert_frame_equal(plain.table[cols], again.table[cols])
+
+
+def test_psy_results_are_stored_once_per_period_end_and_reused_as_the_series_grows(tmp_path):
+    import sqlite3
+
+    from analysis.bubbles.fitcache import FitCache
+
+    s = simulated(4, calm=450, bubble=150)
+    cache = FitCache(tmp_path / "fits.sqlite")
+    earlier = s[s.index <= S.period_ends(s.index)[-4]]    # cut at a month end: the same period ends
+
+    def stored():
+        with sqlite3.connect(cache.path) as con:
+            return con.execute("SELECT count(*) FROM psy").fetchone()[0]
+
+    first = S.history(earlier, config=FAST, cache=cache)
+    tested = int(first.table["bsadf"].notna().sum())
+    assert stored() == tested
+    later = S.history(s, config=FAST, cache=cache)
+    new_ends = len(later.table) - len(first.table)
+    assert new_ends == 3
+    # the earlier period ends are read back, only the new ones are tested and stored
+    assert stored() == tested + new_ends
+    cols = ["bsadf", "cv95", "psy_margin", "psy_explosive", "episode_start"]
+    pd.testing.assert_frame_equal(first.table[cols], later.table[cols].loc[first.table.index])
