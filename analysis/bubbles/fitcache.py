@@ -9,7 +9,8 @@ the numbers :func:`analysis.bubbles.signal.history` reads from
 :func:`analysis.bubbles.psy.explosive_now` (same reasoning: a pure function of those values); the
 ``radf`` table the BADF and BSADF sequences of :func:`analysis.bubbles.psy.radf`, per hash of the
 tested levels, window and lag (a series that never changes, such as the back-test's index over
-1995-2002, then costs no numba dispatch at all).
+1995-2002, then costs no numba dispatch at all); the ``trust`` table the refits of the LPPLS trust
+indicator per window (:func:`analysis.bubbles.trust.trust`).
 Storage is one SQLite file in the market-data cache folder: writes are transactions (a crash
 never leaves a half-written entry) and concurrent report runs share it safely. Any problem with the file degrades to "no cache" (logged), never an error.
 """
@@ -27,7 +28,7 @@ from analysis import config
 
 log = logging.getLogger(__name__)
 #: Values per stored row; None: any length (the caller checks it).
-_NCOL = {"fits": 12, "psy": 5, "radf": None}
+_NCOL = {"fits": 12, "psy": 5, "radf": None, "trust": None}
 
 
 def default_path() -> Path:
@@ -58,7 +59,7 @@ class FitCache:
         return h.hexdigest()
 
     def get_many(self, keys: list[str], table: str = "fits") -> dict[str, np.ndarray]:
-        """Stored rows by key (``table``: ``fits``, ``psy`` or ``radf``); missing keys are absent."""
+        """Stored rows by key (``table``: ``fits``, ``psy``, ``radf`` or ``trust``); missing keys are absent."""
         if not self._ok or not keys:
             return {}
         out: dict[str, np.ndarray] = {}

@@ -8,11 +8,20 @@ growing to 1 MB, about 1 s of a 12 s execution. The write at a code cell's start
 matters: when the supervisor kills a job at its wall-clock limit, the file on disk must show which
 cell was running (:mod:`analysis.reporting.supervise`). A cell's outputs reach the file with the
 next code cell's start or the final write.
+
+The writes while the notebook runs are progress snapshots: compact JSON, replaced atomically (7 ms
+for the briefing's 1 MB notebook, against 40 ms for nbformat's indented, key-sorted form, 30 times
+a run). The last write, when the notebook completes or fails, is papermill's own; the runner reads
+either kind with nbformat.
 """
 
 from __future__ import annotations
 
+import json
+
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+from analysis.files import atomic_file
 
 #: The name jobs pass to ``papermill.execute_notebook(engine_name=...)``.
 ENGINE_NAME = "aibubble"
@@ -28,10 +37,20 @@ class SparseSaves(NotebookExecutionManager):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._always = False
+        self._final = False
 
     def save(self, **kwargs):
-        if self._always or (self.now() - self.last_save_time).total_seconds() >= SAVE_EVERY_S:
-            super().save(**kwargs)
+        if self._final:
+            super().save(**kwargs)   # papermill's own, full form
+        elif self._always or (self.now() - self.last_save_time).total_seconds() >= SAVE_EVERY_S:
+            self._snapshot()
+
+    def _snapshot(self) -> None:
+        """The notebook so far, as compact JSON (see the module docstring)."""
+        if self.output_path:
+            with atomic_file(self.output_path) as handle:
+                handle.write(json.dumps(self.nb, ensure_ascii=False))
+        self.last_save_time = self.now()
 
     def cell_start(self, cell, cell_index=None, **kwargs):
         self._always = cell.get("cell_type") == "code"  # the file must name the running cell
@@ -48,7 +67,7 @@ class SparseSaves(NotebookExecutionManager):
             self._always = False
 
     def notebook_complete(self, **kwargs):
-        self._always = True  # the last write: after success, a failed cell, a timeout or a dead kernel
+        self._final = True  # the last write: after success, a failed cell, a timeout or a dead kernel
         super().notebook_complete(**kwargs)
 
 

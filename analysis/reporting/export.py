@@ -148,11 +148,13 @@ def export_html(nb: nbformat.NotebookNode, header: dict) -> tuple[str, dict]:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    exporter.register_preprocessor(BriefingPreprocessor(), enabled=True)
     resources = {
         "aibubble": {"header": header},
         "plotly_js": _plotly_js(),
         "metadata": {"name": header.get("title", "AI bubble-risk briefing")},
     }
+    # Charts become HTML strings before nbconvert deep-copies the notebook (three times): copying
+    # the figures' object trees took 0.2 s of a 0.5 s export.
+    nb, resources = BriefingPreprocessor().preprocess(nb, resources)
     body, resources = exporter.from_notebook_node(nb, resources=resources)
     return body, {"chart_count": resources["aibubble"]["chart_count"], "toc": resources["aibubble"]["toc"]}

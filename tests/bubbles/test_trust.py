@@ -43,6 +43,26 @@ def test_trust_is_reproducible_and_seeded():
     assert a.scheme == "iid residual bootstrap" and a.n_resamples == 6
 
 
+def test_trust_through_the_fit_cache_is_the_same_and_reads_the_refits_whole(tmp_path, monkeypatch):
+    from analysis.bubbles.fitcache import FitCache
+
+    s = lppls_series(4, n=320, tc_after=10.0, sd=0.01)
+    cache = FitCache(tmp_path / "fits.sqlite")
+    plain = T.trust(s, windows=(300, 200), n_resamples=6, seed=1)
+    first = T.trust(s, windows=(300, 200), n_resamples=6, seed=1, cache=cache)
+    pd.testing.assert_frame_equal(plain.windows, first.windows)
+
+    def no_paths(*args):
+        raise AssertionError("rebuilt the resampled paths")
+
+    monkeypatch.setattr(core, "model_path", no_paths)
+    again = T.trust(s, windows=(300, 200), n_resamples=6, seed=1, cache=cache)
+    pd.testing.assert_frame_equal(plain.windows, again.windows)
+    assert (again.pos_trust, again.neg_trust) == (plain.pos_trust, plain.neg_trust)
+    with pytest.raises(AssertionError, match="rebuilt"):   # another seed or resample count: computed
+        T.trust(s, windows=(300, 200), n_resamples=5, seed=1, cache=cache)
+
+
 def test_resampled_paths_are_the_fit_plus_its_own_residuals():
     """The scheme, rebuilt by hand for one window: the synthetic paths hold exactly the fitted path
     plus residuals drawn from the window's own residuals (a multiset check, any draw)."""
