@@ -2,7 +2,7 @@
 
 A page build is a chain of sections, most of them single-threaded pandas work; on a machine
 with two or more cores the market side of the briefing (prices, basket signals, then the
-claims and the stress test that use them) can run next to the private-market side.
+claims and the verdict that use them) can run next to the private-market side.
 :func:`in_background` starts ``fn(*args, **kwargs)`` in a forked child and returns a
 :class:`Pending`. A plain function gives one value (``Pending.result()``); a generator function
 gives its values one by one as the child produces them (``Pending.next()``), so the parent can

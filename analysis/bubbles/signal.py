@@ -165,7 +165,7 @@ def _psy_rows(s: pd.Series, positions, cache) -> list[dict]:
         n = psy.table_nobs(p + 1)
         if n:
             keys[p] = cache.key(log_prices[p + 1 - n:p + 1], _PSY_SETTINGS) if cache is not None else None
-    stored = cache.get_many([k for k in keys.values()], "psy") if cache is not None else {}
+    stored = cache.get_many(list(keys.values()), "psy") if cache is not None else {}
     fresh = {}
     rows = []
     for p in positions:

@@ -123,6 +123,7 @@ def trust(series: pd.Series, end_date=None, windows=None, *, n_resamples: int = 
     fits = list(conf.fits.itertuples(index=False))
     rows = [int(fit.window) for fit in fits]
     windows_y = [y_all[e - n + 1:e + 1] for n in rows]
+    lens = np.repeat(np.array(rows), n_resamples)
     # The refits of a window are a function of its log prices, its fit, the seed and the settings:
     # stored whole, a second run at the same date reads them without building the paths (whose
     # model evaluation is the run's only numba call, 0.3 s of dispatch set-up in a fresh process).
@@ -141,13 +142,11 @@ def trust(series: pd.Series, end_date=None, windows=None, *, n_resamples: int = 
             rng = np.random.default_rng([seed, n, 7])  # per window: independent of the other windows
             idx = rng.integers(0, n, size=(n_resamples, n))
             paths.append((yhat[None, :] + resid[idx]).ravel())
-        lens = np.repeat(np.array(rows), n_resamples)
         starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
         raw = L.run_windows(np.concatenate(paths), starts, starts + lens - 1, bounds, optimizer, seed, cache)
         if cache is not None:
             cache.put_many({k: raw[j * n_resamples:(j + 1) * n_resamples].ravel() for j, k in enumerate(keys)},
                            "trust")
-    lens = np.repeat(np.array(rows), n_resamples)
     pos = np.empty(len(raw), dtype=bool)
     neg = np.empty(len(raw), dtype=bool)
     for j, n in enumerate(lens):
